@@ -1,0 +1,58 @@
+"""The project's verbs: `nox -s tests`, `nox -s bench`, `nox -s run`, `nox -s lint`."""
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+SHARED_NAMES = ROOT.parent / "shared" / "data" / "names.txt"
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"  # uv when it is installed: 3-4x faster installs
+nox.options.sessions = ["tests"]
+nox.options.reuse_venv = "yes"
+
+
+def data_env() -> dict:
+    """Point the package at a local names.txt when there is one (CI's ../shared), else let it download."""
+    if os.environ.get("MICROGPT_DATA"):
+        return {"MICROGPT_DATA": os.environ["MICROGPT_DATA"]}
+    return {"MICROGPT_DATA": str(SHARED_NAMES)} if SHARED_NAMES.is_file() else {}
+
+
+def install(session, *groups):
+    session.install(".", *(req for g in groups for req in nox.project.dependency_groups(PYPROJECT, g)))
+
+
+@nox.session
+def tests(session):
+    """Run the test suite against the installed package (slow tests included; `-- -m "not slow"` skips them)."""
+    install(session, "test")
+    session.run("pytest", *session.posargs, env=data_env())
+
+
+@nox.session
+def bench(session):
+    """Time a training step of the original and of each engine, side by side, and print the ratios."""
+    install(session)
+    env = data_env()
+    data = env.get("MICROGPT_DATA") or session.run(
+        "python", "-c", "from microgpt.dataset import resolve_data_path; print(resolve_data_path())",
+        silent=True).strip()
+    session.run("python", "benchmarks/bench.py", "--data", data, *session.posargs)
+
+
+@nox.session
+def run(session):
+    """Train and sample, printing exactly what microgpt.py prints (options after --, e.g. -- --steps 100)."""
+    install(session)
+    session.run("microgpt", "run", *session.posargs, env=data_env())
+
+
+@nox.session
+def lint(session):
+    """ruff over everything but the original, which is never reformatted."""
+    session.install("ruff")
+    session.run("ruff", "check", ".", *session.posargs)

@@ -1,0 +1,89 @@
+"""The scalar engine: the original's `Value` graph, `gpt()` and Adam behind the interface training and sampling use."""
+
+import gc
+import math
+import random
+from contextlib import contextmanager
+
+from .autograd import Value
+from .config import GPTConfig, TrainConfig
+from .model import gpt, softmax
+from .optimizer import Adam
+from .parameters import flatten, init_state_dict
+from .training import NonFiniteLossError
+
+
+@contextmanager
+def gc_paused():
+    """Suspend the cyclic garbage collector while a graph is built and walked.
+
+    Each step allocates ~63,000 Values and no reference cycles, so reference counting frees them all;
+    the collector would only rescan the live graph again and again (it is about half of the original's time).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class ScalarEngine:
+    """Parameters as Values, gradients by `Value.backward()`: every float exactly as the original computes it."""
+
+    name = "scalar"
+
+    def __init__(self, config: GPTConfig, train: TrainConfig, vocab_size: int, rng: random.Random):
+        self.config = config
+        self.state_dict = init_state_dict(config, vocab_size, rng)
+        self.params = flatten(self.state_dict)  # list[Value], the order Adam's buffers follow
+        self.adam = Adam(self.params, train)
+
+    @property
+    def num_params(self) -> int:
+        return len(self.params)
+
+    def new_cache(self) -> tuple[list, list]:
+        """An empty KV cache: per layer, the keys and values of the positions seen so far (line 161)."""
+        n_layer = self.config.n_layer
+        return [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
+
+    def loss(self, tokens: list[int], n: int) -> Value:
+        """Lines 161-169: mean cross-entropy of predicting tokens[1:n+1], as one graph ending in the loss."""
+        keys, values = self.new_cache()
+        losses = []
+        for pos_id in range(n):
+            token_id, target_id = tokens[pos_id], tokens[pos_id + 1]
+            logits = gpt(token_id, pos_id, keys, values, self.state_dict, self.config)
+            probs = softmax(logits)
+            loss_t = -probs[target_id].log()
+            losses.append(loss_t)
+        return (1 / n) * sum(losses)  # final average loss over the document sequence. May yours be low.
+
+    def train_step(self, tokens: list[int], n: int, lr_t: float, step: int) -> float:
+        """Forward, backward, Adam; raises before touching the parameters if anything is non-finite."""
+        with gc_paused():
+            try:
+                loss = self.loss(tokens, n)
+            except (ValueError, OverflowError, ZeroDivisionError) as e:  # log(0) or exp overflow
+                raise NonFiniteLossError(step, f"the loss is not finite ({e})") from None
+            if not math.isfinite(loss.data):
+                raise NonFiniteLossError(step, f"loss is {loss.data}")
+            loss.backward()
+            if not all(math.isfinite(p.grad) for p in self.params):
+                for p in self.params:
+                    p.grad = 0
+                raise NonFiniteLossError(step, "a gradient is not finite")
+            self.adam.update(lr_t, step)
+            loss_data = loss.data
+            del loss  # free the graph while the collector is still paused: freeing it is part of the step
+        return loss_data
+
+    def next_token_probs(self, token_id: int, pos_id: int, cache, temperature: float) -> list[float]:
+        """Line 194-195: the next token's probabilities at this temperature, extending the cache."""
+        keys, values = cache
+        with gc_paused():
+            logits = gpt(token_id, pos_id, keys, values, self.state_dict, self.config)
+            probs = softmax([l / temperature for l in logits])
+            return [p.data for p in probs]

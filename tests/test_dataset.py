@@ -1,0 +1,135 @@
+"""Where names.txt comes from, and how a file is read: as the original reads it, bad input named."""
+
+import hashlib
+import http.server
+import threading
+
+import pytest
+
+from microgpt import dataset
+from microgpt.dataset import DataError, download, load_docs, parse_docs, resolve_data_path
+
+
+def original_parse(text: str) -> list[str]:
+    """Line 19 of the original, verbatim, on already-decoded text."""
+    return [l.strip() for l in text.strip().split('\n') if l.strip()]
+
+
+def test_names_parse_as_the_original(names_path):
+    text = names_path.read_text(encoding="utf-8")
+    assert parse_docs(names_path.read_bytes()) == original_parse(text)
+    assert len(load_docs(names_path)) == 32033
+
+
+@pytest.mark.parametrize("raw, docs", [
+    (b"ann\r\nbob\r\n", ["ann", "bob"]),  # CRLF: the \r never reaches a document
+    (b"ann\rbob\r", ["ann", "bob"]),  # lone CR ends a line, as in text-mode open()
+    (b"\xef\xbb\xbfann\nbob\n", ["ann", "bob"]),  # BOM: an encoding marker, dropped
+    (b"a\x00n\nbob", ["a\x00n", "bob"]),  # NUL: kept, it becomes a token
+    (b"  ann  \n\n\t\nbob", ["ann", "bob"]),  # surrounding whitespace and blank lines go
+    (b"solo", ["solo"]),  # one document is a dataset
+    ("zoë\nłukasz\n".encode(), ["zoë", "łukasz"]),  # UTF-8, whatever the locale
+    (b"x" * 100_000, ["x" * 100_000]),  # a very long line is one document
+])
+def test_parse_cases(raw, docs):
+    assert parse_docs(raw, "f.txt") == docs
+
+
+def test_parse_matches_original_text_mode_open(tmp_path):
+    raw = b"ann\r\nbob\rcid\n\n  dee \r\n"
+    path = tmp_path / "x.txt"
+    path.write_bytes(raw)
+    with open(path, encoding="utf-8") as f:  # the original's open(), in text mode
+        assert parse_docs(raw) == original_parse(f.read())
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "f.txt: no documents: the file is empty"),
+    (b" \n\t\r\n  ", "f.txt: no documents: the file contains only whitespace"),
+    (b"ann\nb\xffb\n", "f.txt:2: not valid UTF-8 (byte offset 5"),
+])
+def test_bad_input_is_a_located_value_error(raw, message):
+    with pytest.raises(ValueError) as e:
+        parse_docs(raw, "f.txt")
+    assert str(e.value).startswith(message)
+
+
+def test_long_line_trains_on_the_first_block(tmp_path):
+    from microgpt.config import GPTConfig, TrainConfig
+    from microgpt.run import Run
+
+    r = Run.setup(GPTConfig(n_embd=4, n_head=1, block_size=4), TrainConfig(num_steps=1), docs=["abcdefghij" * 50])
+    assert len(r.trainer.train(1)) == 1
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.delenv(dataset.DATA_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_explicit_path_wins(clean_env, monkeypatch):
+    mine, env = clean_env / "mine.txt", clean_env / "env.txt"
+    mine.write_text("ann\n"); env.write_text("bob\n")
+    monkeypatch.setenv(dataset.DATA_ENV, str(env))
+    assert resolve_data_path(mine) == mine
+    assert resolve_data_path() == env
+    monkeypatch.delenv(dataset.DATA_ENV)
+    dataset.cache_path().parent.mkdir(parents=True)
+    dataset.cache_path().write_text("cid\n")
+    assert resolve_data_path() == dataset.cache_path()
+
+
+def test_missing_explicit_path(clean_env):
+    with pytest.raises(DataError, match="nope.txt: no such file"):
+        resolve_data_path(clean_env / "nope.txt")
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server: path -> bytes served, to stand in for GitHub."""
+    files = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield files, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_download_verifies_then_caches(clean_env, server):
+    files, base = server
+    files["/names.txt"] = payload = b"ann\nbob\n"
+    good = hashlib.sha256(payload).hexdigest()
+    path = resolve_data_path(url=base + "/names.txt", sha256=good)
+    assert path == dataset.cache_path() and path.read_bytes() == payload
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_download_with_wrong_checksum_writes_nothing(clean_env, server):
+    files, base = server
+    files["/names.txt"] = b"tampered\n"
+    with pytest.raises(DataError, match="expected 00+; nothing was written"):
+        resolve_data_path(url=base + "/names.txt", sha256="0" * 64)
+    assert not dataset.cache_path().exists()
+
+
+def test_offline_says_how_to_pass_a_path(clean_env, server):
+    _, base = server
+    with pytest.raises(DataError) as e:
+        download(base + "/missing.txt", clean_env / "out.txt", "0" * 64)
+    message = str(e.value)
+    assert "\n" not in message and "--data PATH" in message and "MICROGPT_DATA=PATH" in message
+    assert not (clean_env / "out.txt").exists()
