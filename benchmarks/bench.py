@@ -39,6 +39,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="names.txt")
     p.add_argument("--steps", type=int, default=40, help="steps timed for the original and the scalar port")
+    p.add_argument("--numpy-steps", type=int, default=1000, help="steps timed for the NumPy engine")
     p.add_argument("--repeat", type=int, default=2, help="repetitions; the fastest is kept")
     args = p.parse_args(argv)
     data = Path(args.data).resolve()
@@ -57,11 +58,20 @@ def main(argv=None):
             return lambda steps: [sys.executable, "-m", "microgpt", "run", "--data", str(data), "--engine", engine,
                                   "--steps", str(steps), "--samples", "0"]
 
+        def expected(steps):
+            """What the original prints for `steps` steps and no samples: the transcript's lines at 1000."""
+            if steps == 1000:
+                transcript = (ROOT / "reference" / "microgpt.out.txt").read_text(encoding="utf-8")
+                return transcript[:transcript.index("sample  1:")]
+            return timed(reference_cmd(steps), tmp)[1]
+
         rows = []
         ref_step, ref_out = measure(reference_cmd, args.steps, args.repeat, tmp)
         rows.append(("reference/microgpt.py", ref_step, args.steps, True))
         scalar_step, scalar_out = measure(port_cmd("scalar"), args.steps, args.repeat, tmp)
         rows.append(("microgpt (scalar port)", scalar_step, args.steps, scalar_out == ref_out))
+        numpy_step, numpy_out = measure(port_cmd("numpy"), args.numpy_steps, args.repeat, tmp)
+        rows.append(("microgpt --engine numpy", numpy_step, args.numpy_steps, numpy_out == expected(args.numpy_steps)))
     print(f"{'engine':<26} {'steps':>6} {'us/step':>12} {'speed-up vs reference':>22}  output")
     for name, per_step, steps, same in rows:
         print(f"{name:<26} {steps:>6} {per_step * 1e6:>12.1f} {ref_step / per_step:>21.1f}x  "

@@ -1,12 +1,15 @@
 """`microgpt run`: the original's transcript from the command line, its constants as options."""
 
 import argparse
+import math
 import sys
+from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, GPTConfig, SampleConfig, TrainConfig
 from .dataset import DATA_ENV, DataError
 from .run import ENGINES, run
+from .snapshot import SnapshotConfig, SnapshotError, check_dir, export
 
 # config field -> the option that sets it, so errors name what the user typed
 OPTION_OF = {
@@ -74,7 +77,63 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p_run = sub.add_parser("run", help="train and sample, printing exactly what microgpt.py prints")
     add_model_options(p_run)
+    p_snap = sub.add_parser("snapshot", help="record a run as JSON files for the site's scenes, or check them")
+    target = p_snap.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", metavar="DIR", help="write the snapshot files here (replacing an earlier export)")
+    target.add_argument("--check", metavar="DIR", help="validate the files in DIR against the schema")
+    add_model_options(p_snap)
+    snap = SnapshotConfig()
+    p_snap.add_argument("--checkpoint-every", type=int, default=snap.checkpoint_every,
+                        help=f"steps between checkpoints (default {snap.checkpoint_every}; step 0 and the last always)")
+    p_snap.add_argument("--probes", type=words, default=snap.probes,
+                        help=f"comma-separated words from the dataset to trace (default {','.join(snap.probes)})")
+    p_snap.add_argument("--temperatures", type=numbers, default=snap.temperatures,
+                        help="comma-separated extra sampling temperatures "
+                             f"(default {','.join(map(str, snap.temperatures))}; --temperature is always included)")
     return parser
+
+
+def words(text: str) -> tuple[str, ...]:
+    items = tuple(w.strip() for w in text.split(","))
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"expected comma-separated words, got {text!r}")
+    return items
+
+
+def numbers(text: str) -> tuple[float, ...]:
+    try:
+        items = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(x) and x > 0 for x in items):
+        raise argparse.ArgumentTypeError(f"temperatures must be positive finite numbers, got {text!r}")
+    return items
+
+
+def snapshot(args, prog: str) -> int:
+    """`microgpt snapshot --out DIR` records a run; `--check DIR` validates one."""
+    if args.check:
+        try:
+            paths = check_dir(Path(args.check))
+        except SnapshotError as e:
+            return fail(prog, str(e))
+        print(f"{len(paths)} files in {args.check} follow the schema")
+        return 0
+    config, train, sample = configs(args)
+    if args.checkpoint_every < 1:
+        return fail(prog, f"argument --checkpoint-every: must be >= 1, got {args.checkpoint_every}")
+    snap = SnapshotConfig(checkpoint_every=args.checkpoint_every, probes=args.probes, temperatures=args.temperatures)
+    try:
+        paths = export(Path(args.out), config, train, sample, snap, data=args.data, engine=args.engine,
+                       progress=progress_bar())
+    except SnapshotError as e:
+        return fail(prog, str(e))
+    except ValueError as e:
+        if "probe words" in str(e):
+            return fail(prog, f"argument --probes: {e}")
+        raise
+    print(f"wrote {len(paths)} files to {args.out}")
+    return 0
 
 
 def fail(prog: str, message: str) -> int:
@@ -91,7 +150,7 @@ def main(argv=None) -> int:
             config, train, sample = configs(args)
             run(config, train, sample, data=args.data, engine=args.engine, progress=progress_bar())
             return 0
-        return args.handler(args)
+        return snapshot(args, prog)
     except ConfigError as e:
         return fail(prog, f"argument {OPTION_OF.get(e.field, e.field)}: {e.detail}")
     except DataError as e:

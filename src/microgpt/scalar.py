@@ -5,6 +5,8 @@ import math
 import random
 from contextlib import contextmanager
 
+import numpy as np
+
 from .autograd import Value
 from .config import GPTConfig, TrainConfig
 from .model import gpt, softmax
@@ -61,8 +63,8 @@ class ScalarEngine:
             losses.append(loss_t)
         return (1 / n) * sum(losses)  # final average loss over the document sequence. May yours be low.
 
-    def train_step(self, tokens: list[int], n: int, lr_t: float, step: int) -> float:
-        """Forward, backward, Adam; raises before touching the parameters if anything is non-finite."""
+    def forward_backward(self, tokens: list[int], n: int, step: int) -> float:
+        """Lines 161-172: the loss and every parameter's gradient; raises if either is not finite."""
         with gc_paused():
             try:
                 loss = self.loss(tokens, n)
@@ -71,14 +73,27 @@ class ScalarEngine:
             if not math.isfinite(loss.data):
                 raise NonFiniteLossError(step, f"loss is {loss.data}")
             loss.backward()
-            if not all(math.isfinite(p.grad) for p in self.params):
-                for p in self.params:
-                    p.grad = 0
-                raise NonFiniteLossError(step, "a gradient is not finite")
-            self.adam.update(lr_t, step)
             loss_data = loss.data
             del loss  # free the graph while the collector is still paused: freeing it is part of the step
+        if not all(math.isfinite(p.grad) for p in self.params):
+            for p in self.params:
+                p.grad = 0
+            raise NonFiniteLossError(step, "a gradient is not finite")
         return loss_data
+
+    def update(self, lr_t: float, step: int) -> None:
+        """Lines 175-182: one Adam step, gradients cleared."""
+        self.adam.update(lr_t, step)
+
+    def weights(self) -> np.ndarray:
+        """Every parameter's value, flat in `params` order."""
+        return np.array([p.data for p in self.params])
+
+    def gradient(self) -> np.ndarray:
+        return np.array([float(p.grad) for p in self.params])
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.array(self.adam.m), np.array(self.adam.v)
 
     def next_token_probs(self, token_id: int, pos_id: int, cache, temperature: float) -> list[float]:
         """Line 194-195: the next token's probabilities at this temperature, extending the cache."""

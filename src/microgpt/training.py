@@ -1,6 +1,5 @@
 """Lines 151-184: one document per step, forward to the loss, backward, Adam; resumable in pieces."""
 
-import math
 from collections.abc import Callable
 
 from .config import TrainConfig
@@ -52,8 +51,13 @@ class Trainer:
         return learning_rate_at(step, self.num_steps, self.config.learning_rate)
 
     def train(self, steps: int, *, after_horizon: str = "error",
-              on_step: Callable[[int, float], None] | None = None) -> list[float]:
-        """Run `steps` more steps; returns their losses; on_step(step, loss) after each."""
+              on_step: Callable[[int, float], None] | None = None,
+              before_update: Callable[[int, object], None] | None = None) -> list[float]:
+        """Run `steps` more steps; returns their losses.
+
+        on_step(step, loss) runs after each step; before_update(step, engine) between backward and Adam,
+        when the gradients are there to look at.
+        """
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         if after_horizon == "error" and self.step + steps > self.num_steps:
@@ -68,9 +72,10 @@ class Trainer:
             lr_t = self.learning_rate(step, after_horizon)
             doc = self.docs[step % len(self.docs)]
             tokens, n = document_tokens(self.tokenizer, doc, self.block_size)
-            loss = self.engine.train_step(tokens, n, lr_t, step)
-            if not math.isfinite(loss):  # engines raise before updating; this guards any other engine
-                raise NonFiniteLossError(step, f"loss is {loss}")
+            loss = self.engine.forward_backward(tokens, n, step)  # raises if not finite: nothing updated
+            if before_update:
+                before_update(step, self.engine)
+            self.engine.update(lr_t, step)
             self.step += 1
             losses.append(loss)
             if on_step:
