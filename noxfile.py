@@ -1,6 +1,7 @@
-"""The project's verbs: `nox -s tests`, `nox -s bench`, `nox -s run`, `nox -s lint`."""
+"""The project's verbs: `nox -s docs`, `nox -s serve`, `nox -s tests`, `nox -s bench`, `nox -s run`, `nox -s lint`."""
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -22,8 +23,9 @@ def data_env() -> dict:
     return {"MICROGPT_DATA": str(SHARED_NAMES)} if SHARED_NAMES.is_file() else {}
 
 
-def install(session, *groups):
-    session.install(".", *(req for g in groups for req in nox.project.dependency_groups(PYPROJECT, g)))
+def install(session, *groups, editable=False):
+    package = ["-e", "."] if editable else ["."]
+    session.install(*package, *(req for g in groups for req in nox.project.dependency_groups(PYPROJECT, g)))
 
 
 @nox.session
@@ -31,6 +33,38 @@ def tests(session):
     """Run the test suite against the installed package (slow tests included; `-- -m "not slow"` skips them)."""
     install(session, "test")
     session.run("pytest", *session.posargs, env=data_env())
+
+
+DOCS, BUILD = ROOT / "docs", ROOT / "docs" / "_build"
+
+
+def sphinx_args(builder_dir: Path) -> list[str]:
+    return ["-n", "-W", "--keep-going", "-b", "html", "-d", str(BUILD / "doctrees"), str(DOCS), str(builder_dir)]
+
+
+@nox.session
+def docs(session):
+    """Build the site from scratch into docs/_build/html (`-- --open` opens it in a browser)."""
+    install(session, "docs")
+    shutil.rmtree(BUILD, ignore_errors=True)
+    session.run("sphinx-build", *sphinx_args(BUILD / "html"), env=data_env())
+    index = BUILD / "html" / "index.html"
+    session.log(f"Built the site from scratch in {index.parent}; open {index}")
+    if "--open" in session.posargs:
+        import webbrowser
+
+        webbrowser.open(index.as_uri())
+
+
+@nox.session
+def serve(session):
+    """Serve the site on http://127.0.0.1:8000, rebuilding once per edit of docs/ or src/."""
+    install(session, "serve", editable=True)  # edits of src/ show up without a reinstall
+    session.run(
+        "sphinx-autobuild", *sphinx_args(BUILD / "html"), "--host", "127.0.0.1", "--port", "8000",
+        "--watch", str(ROOT / "src"), "--watch", str(ROOT / "reference"),
+        "--ignore", str(BUILD), "--ignore", str(DOCS / ".jupyter_cache"), "--re-ignore", r".*\.ipynb_checkpoints.*",
+        *session.posargs, env=data_env())
 
 
 @nox.session

@@ -40,6 +40,7 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="names.txt")
     p.add_argument("--steps", type=int, default=40, help="steps timed for the original and the scalar port")
     p.add_argument("--numpy-steps", type=int, default=1000, help="steps timed for the NumPy engine")
+    p.add_argument("--save", metavar="JSON", help="also write the figures here (the docs show benchmarks/results.json)")
     p.add_argument("--repeat", type=int, default=2, help="repetitions; the fastest is kept")
     args = p.parse_args(argv)
     data = Path(args.data).resolve()
@@ -76,6 +77,20 @@ def main(argv=None):
     for name, per_step, steps, same in rows:
         print(f"{name:<26} {steps:>6} {per_step * 1e6:>12.1f} {ref_step / per_step:>21.1f}x  "
               f"{'identical' if same else 'DIFFERENT'}")
+    if args.save:
+        import json
+        import os
+        import platform
+
+        results = {
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+                       f"{platform.python_version()}, NumPy {__import__('numpy').__version__}",
+            "date": time.strftime("%Y-%m-%d"),
+            "command": "nox -s bench -- " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "engines": [{"name": name, "steps": steps, "us_per_step": round(per_step * 1e6, 1),
+                         "speedup": round(ref_step / per_step, 1), "identical_output": same}
+                        for name, per_step, steps, same in rows]}
+        Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if not all(same for *_, same in rows):
         sys.exit("an engine's output differs from the reference's")
 

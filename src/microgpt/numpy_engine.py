@@ -43,6 +43,16 @@ def causal_mask(n: int):
     return np.triu(np.full((n, n), -np.inf), k=1)
 
 
+def one_hot(ids, size: int):
+    """(len(ids), size): row t is 1 at column ids[t]."""
+    return identity(size)[ids]
+
+
+@functools.cache
+def identity(size: int):
+    return np.eye(size)
+
+
 def forward(sd: dict, config: GPTConfig, tokens, n: int) -> dict:
     """gpt() at positions 0..n-1 at once, every intermediate kept (backward and the snapshots read them).
 
@@ -84,9 +94,7 @@ def backward(sd: dict, grads: dict, config: GPTConfig, acts: dict) -> None:
     """The chain rule through forward(), by hand: fills grads (same keys and shapes as sd) with d loss."""
     C, H, D = config.n_embd, config.n_head, config.head_dim
     n = len(acts["tokens"])
-    dlogits = acts["probs"].copy()  # d loss / d logits = (probs - onehot(target)) / n
-    dlogits[np.arange(n), acts["targets"]] -= 1
-    dlogits *= 1 / n
+    dlogits = (acts["probs"] - one_hot(acts["targets"], acts["probs"].shape[1])) * (1 / n)  # d loss / d logits
     grads["lm_head"][...] = dlogits.T @ acts["x_out"]
     dx = dlogits @ sd["lm_head"]  # (n, C)
     for li in reversed(range(config.n_layer)):
@@ -103,17 +111,19 @@ def backward(sd: dict, grads: dict, config: GPTConfig, acts: dict) -> None:
         w = a["attn_weights"]  # (H, n, n)
         dw = dout @ vh.transpose(0, 2, 1)
         dlogit = w * (dw - np.add.reduce(dw * w, axis=-1, keepdims=True)) * (D**0.5) ** -1  # softmax, 1/sqrt(D)
-        dqkv = np.stack([dlogit @ kh, dlogit.transpose(0, 2, 1) @ qh, w.transpose(0, 2, 1) @ dout])  # (3, H, n, D)
+        dqkv = np.empty((3, H, n, D))  # d q, d k, d v, per head
+        np.matmul(dlogit, kh, out=dqkv[0])
+        np.matmul(dlogit.transpose(0, 2, 1), qh, out=dqkv[1])
+        np.matmul(w.transpose(0, 2, 1), dout, out=dqkv[2])
         dqkv = dqkv.transpose(2, 0, 1, 3).reshape(n, 3 * C)
         dw_qkv = dqkv.T @ a["xn"]  # (3C, C)
         for i, c in enumerate("qkv"):
             grads[f"layer{li}.attn_w{c}"][...] = dw_qkv[i * C:(i + 1) * C]
         dx = dx + rmsnorm_backward(a["xn"], a["scale"], dqkv @ a["w_qkv"])
     dx0 = rmsnorm_backward(acts["x_norm0"], acts["scale0"], dx)
-    grads["wte"].fill(0.0)
-    np.add.at(grads["wte"], acts["tokens"], dx0)  # a token seen twice gathers both gradients
-    grads["wpe"].fill(0.0)
+    np.matmul(one_hot(acts["tokens"], len(grads["wte"])).T, dx0, out=grads["wte"])  # a repeated token sums both
     grads["wpe"][:n] = dx0
+    grads["wpe"][n:] = 0.0
 
 
 class NumpyEngine:

@@ -1,0 +1,16 @@
+"""Sphinx extension for the microgpt-illustrated site: the original's lines, the section map, citations, scenes."""
+
+from .. import __version__
+
+
+def setup(app):
+    from .cite import setup_cite
+    from .notebooks import setup_notebooks
+    from .original import setup_original
+    from .shared import setup_shared
+
+    setup_shared(app)
+    setup_original(app)
+    setup_cite(app)
+    setup_notebooks(app)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,141 @@
+"""`microgpt-original`: the original's lines, verbatim, with their true numbers; `microgpt-section-map`: the file."""
+
+import html
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from ..sections import REFERENCE_LINES, SECTIONS, by_id
+from .shared import parse_range, reference_lines, section_doc, section_ids
+
+logger = logging.getLogger(__name__)
+
+
+class original_lines(nodes.General, nodes.Element):
+    """Lines first..last of the original; HTML gets anchors L<N>, other builders a literal block."""
+
+
+class section_map(nodes.General, nodes.Element):
+    """The whole file as its sections, each linking to its page."""
+
+
+class OriginalDirective(SphinxDirective):
+    """```{microgpt-original} model
+    :lines: 92-107
+    ```"""
+
+    required_arguments = 1
+    option_spec = {"lines": directives.unchanged_required}
+
+    def run(self):
+        section_id = self.arguments[0]
+        if section_id not in section_ids():
+            raise self.error(f"unknown section {section_id!r}; sections are {', '.join(section_ids())}")
+        section = by_id(section_id)
+        first, last = section.first, section.last
+        if "lines" in self.options:
+            try:
+                first, last = parse_range(self.options["lines"], section.first, section.last)
+            except ValueError as e:
+                raise self.error(f"{e} (section {section_id!r} is lines {section.first}-{section.last})") from None
+        node = original_lines(section=section_id, first=first, last=last)
+        text = "\n".join(reference_lines(self.config)[first - 1:last])
+        node += nodes.literal_block(text, text, language="python", linenos=True, highlight_args={"linenostart": first})
+        self.set_source_info(node)
+        return [node]
+
+
+def highlighted_lines(lines: tuple[str, ...]) -> list[str]:
+    """Pygments HTML of the whole file, one string per line (multi-line tokens are split per line)."""
+    out = highlight("\n".join(lines) + "\n", PythonLexer(), HtmlFormatter(nowrap=True))
+    return out.split("\n")[:len(lines)]
+
+
+def visit_original_html(self, node):
+    lines = highlighted_lines(reference_lines(self.builder.config))
+    first, last = node["first"], node["last"]
+    own_page = self.builder.current_docname == section_doc(self.builder.config, node["section"])
+    href = "" if own_page else section_uri(self.builder, node["section"])  # elsewhere, link to the line's page
+    rows = []
+    for n in range(first, last + 1):
+        anchor = f' id="L{n}"' if own_page else ""  # L<N> only on the section's own page: one per line in the site
+        rows.append(f'<span class="mg-line"{anchor} data-line="{n}"><a class="mg-ln" href="{href}#L{n}" '
+                    f'aria-label="line {n}">{n}</a><span class="mg-src">{lines[n - 1] or " "}</span></span>')
+    rows = "".join(rows)
+    title = f"microgpt.py, line {first}" if first == last else f"microgpt.py, lines {first}–{last}"
+    self.body.append(
+        f'<figure class="mg-original" data-section="{node["section"]}" data-first="{first}" data-last="{last}">'
+        f'<figcaption class="mg-original-title">{html.escape(title)}</figcaption>'
+        f'<div class="highlight"><pre>{rows}</pre></div></figure>')
+    raise nodes.SkipNode
+
+
+def section_uri(builder, section_id: str) -> str:
+    return builder.get_relative_uri(builder.current_docname, section_doc(builder.config, section_id))
+
+
+def visit_passthrough(self, node):
+    """Non-HTML builders: the literal block inside stands for the lines."""
+
+
+def depart_passthrough(self, node):
+    pass
+
+
+class SectionMapDirective(SphinxDirective):
+    """The original's sections, in order, each a link to its page and its first line."""
+
+    def run(self):
+        node = section_map()
+        items = nodes.bullet_list()
+        for s in SECTIONS:
+            text = f"{s.title}: lines {s.first}-{s.last} ({s.module})"
+            items += nodes.list_item("", nodes.paragraph(text, text))
+        node += items  # what builders other than HTML show
+        self.set_source_info(node)
+        return [node]
+
+
+def visit_section_map_html(self, node):
+    builder = self.builder
+    rows, bar = [], []
+    for s in SECTIONS:
+        uri = section_uri(builder, s.id)
+        lines = f"{s.first}–{s.last}"
+        bar.append(f'<a class="mg-map-block" href="{uri}#L{s.first}" style="flex-grow:{len(s.lines)}" '
+                   f'data-section="{s.id}" title="{html.escape(s.title)}: lines {lines}">'
+                   f'<span>{html.escape(s.id)}</span></a>')
+        rows.append(f'<tr><td><a href="{uri}">{html.escape(s.title)}</a></td>'
+                    f'<td><a href="{uri}#L{s.first}">lines {lines}</a></td>'
+                    f'<td>{len(s.lines)}</td><td><code>{s.module}</code></td></tr>')
+    self.body.append(
+        f'<div class="mg-map"><div class="mg-map-bar" role="list" aria-label="microgpt.py, '
+        f'{REFERENCE_LINES} lines, by section">{"".join(bar)}</div>'
+        '<table class="mg-map-table"><thead><tr><th>Section</th><th>Lines of microgpt.py</th><th>Count</th>'
+        f'<th>Ported in</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+    raise nodes.SkipNode
+
+
+def check_section_pages(app, env):
+    """Every section has its page: citations and the map link there."""
+    for s in SECTIONS:
+        doc = section_doc(app.config, s.id)
+        if doc not in env.found_docs:
+            logger.warning(f"section {s.id!r} has no page {doc!r} (microgpt_section_doc)", type="microgpt")
+
+
+def setup_original(app):
+    app.add_node(original_lines, html=(visit_original_html, None), latex=(visit_passthrough, depart_passthrough),
+                 text=(visit_passthrough, depart_passthrough), man=(visit_passthrough, depart_passthrough),
+                 texinfo=(visit_passthrough, depart_passthrough))
+    app.add_node(section_map, html=(visit_section_map_html, None), latex=(visit_passthrough, depart_passthrough),
+                 text=(visit_passthrough, depart_passthrough), man=(visit_passthrough, depart_passthrough),
+                 texinfo=(visit_passthrough, depart_passthrough))
+    app.add_directive("microgpt-original", OriginalDirective)
+    app.add_directive("microgpt-section-map", SectionMapDirective)
+    app.connect("env-check-consistency", check_section_pages)

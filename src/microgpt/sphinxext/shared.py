@@ -1,0 +1,77 @@
+"""What every directive needs: the config values, the original's text, and the HTML-only static assets."""
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from sphinx.errors import ConfigError
+
+from ..sections import REFERENCE_LINES, REFERENCE_SHA256, SECTIONS
+
+STATIC = Path(__file__).parent / "static"
+
+
+def setup_shared(app):
+    app.add_config_value("microgpt_reference", "../reference/microgpt.py", "env", types=[str],
+                         description="path of the original microgpt.py, relative to the docs folder")
+    app.add_config_value("microgpt_section_doc", "sections/{id}", "env", types=[str],
+                         description="docname of each section's page; {id} is the section id")
+    app.add_config_value("microgpt_base_url", "", "html", types=[str],
+                         description="public URL of the site, for citations (html_baseurl if empty)")
+    app.add_config_value("microgpt_citation", {}, "env", types=[dict],
+                         description="title, authors, version and date-released (from CITATION.cff)")
+    app.connect("config-inited", check_reference)
+    app.connect("builder-inited", add_static_assets)
+
+
+@cache
+def _read(path: Path) -> tuple[str, ...]:
+    return tuple(path.read_text(encoding="utf-8").splitlines())
+
+
+def reference_lines(config) -> tuple[str, ...]:
+    """The original's lines; index 0 is line 1."""
+    return _read(Path(config.microgpt_reference))
+
+
+def check_reference(app, config):
+    """Refuse to annotate anything but the original, byte for byte; keep its path absolute from here on."""
+    path = (Path(app.confdir) / config.microgpt_reference).resolve()
+    if not path.is_file():
+        raise ConfigError(f"microgpt_reference: {path} does not exist")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != REFERENCE_SHA256 or len(_read(path)) != REFERENCE_LINES:
+        raise ConfigError(f"microgpt_reference: {path} is not the original microgpt.py (sha256 {digest})")
+    config.microgpt_reference = str(path)
+
+
+def add_static_assets(app):
+    """CSS for the original's lines, for HTML builders only (so a throwaway test project gets it too)."""
+    if app.builder.format != "html":
+        return
+    app.config.html_static_path.append(str(STATIC))
+    app.add_css_file("microgpt/microgpt.css")
+
+
+def section_doc(config, section_id: str) -> str:
+    return config.microgpt_section_doc.format(id=section_id)
+
+
+def parse_range(text: str, lo: int, hi: int) -> tuple[int, int]:
+    """'92-107' or '129' -> (first, last), checked to lie inside lo..hi; ValueError says what is wrong."""
+    parts = text.strip().split("-")
+    try:
+        first, last = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, -1)
+    except ValueError:
+        raise ValueError(f"line range {text!r} is not N or N-M") from None
+    if len(parts) not in (1, 2):
+        raise ValueError(f"line range {text!r} is not N or N-M")
+    if first > last:
+        raise ValueError(f"line range {text!r} runs backwards")
+    if first < lo or last > hi:
+        raise ValueError(f"line range {text!r} is outside {lo}-{hi}")
+    return first, last
+
+
+def section_ids() -> list[str]:
+    return [s.id for s in SECTIONS]
