@@ -23,6 +23,11 @@ def data_env() -> dict:
     return {"MICROGPT_DATA": str(SHARED_NAMES)} if SHARED_NAMES.is_file() else {}
 
 
+def npm_ci(session):
+    """three.js (and axe-core for the browser tests), exactly as package-lock.json pins them."""
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
+
+
 def install(session, *groups, editable=False):
     package = ["-e", "."] if editable else ["."]
     session.install(*package, *(req for g in groups for req in nox.project.dependency_groups(PYPROJECT, g)))
@@ -32,6 +37,7 @@ def install(session, *groups, editable=False):
 def tests(session):
     """Run the test suite against the installed package (slow tests included; `-- -m "not slow"` skips them)."""
     install(session, "test")
+    npm_ci(session)
     session.run("pytest", *session.posargs, env=data_env())
 
 
@@ -46,6 +52,7 @@ def sphinx_args(builder_dir: Path) -> list[str]:
 def docs(session):
     """Build the site from scratch into docs/_build/html (`-- --open` opens it in a browser)."""
     install(session, "docs")
+    npm_ci(session)
     shutil.rmtree(BUILD, ignore_errors=True)
     session.run("sphinx-build", *sphinx_args(BUILD / "html"), env=data_env())
     index = BUILD / "html" / "index.html"
@@ -60,10 +67,12 @@ def docs(session):
 def serve(session):
     """Serve the site on http://127.0.0.1:8000, rebuilding once per edit of docs/ or src/."""
     install(session, "serve", editable=True)  # edits of src/ show up without a reinstall
+    npm_ci(session)
     session.run(
         "sphinx-autobuild", *sphinx_args(BUILD / "html"), "--host", "127.0.0.1", "--port", "8000",
         "--watch", str(ROOT / "src"), "--watch", str(ROOT / "reference"),
-        "--ignore", str(BUILD), "--ignore", str(DOCS / ".jupyter_cache"), "--re-ignore", r".*\.ipynb_checkpoints.*",
+        "--ignore", str(BUILD), "--ignore", str(DOCS / ".jupyter_cache"),
+        "--ignore", str(DOCS / "_snapshots"), "--re-ignore", r".*\.ipynb_checkpoints.*",
         *session.posargs, env=data_env())
 
 

@@ -24,7 +24,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "microgpt.sphinxext",
 ]
-exclude_patterns = ["_build", ".jupyter_cache", "**.ipynb_checkpoints", "README.md"]
+exclude_patterns = ["_build", ".jupyter_cache", "_snapshots", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
 nitpick_ignore_regex = [  # the standard library and NumPy: no intersphinx without network at build time
     ("py:class", r"(numpy|np|random|typing|collections\.abc|pathlib|_io|io|contextlib)\..*"),
@@ -60,9 +60,21 @@ html_css_files = ["site.css"]
 html_favicon = "_static/favicon.svg"
 html_copy_source = False
 html_show_sourcelink = False
-pygments_style = "friendly"
-pygments_dark_style = "monokai"
+pygments_style = "a11y-light"  # WCAG AA contrast (accessible-pygments)
+pygments_dark_style = "a11y-dark"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True}
+
+
+def _caption_levels(app, pagename, templatename, context, doctree):
+    """Sphinx marks toctree captions role="heading" without the aria-level that role requires."""
+    for key in ("furo_navigation_tree", "body"):
+        if isinstance(context.get(key), str):
+            context[key] = context[key].replace('class="caption" role="heading"',
+                                                'class="caption" role="heading" aria-level="2"')
+
+
+def setup(app):
+    app.connect("html-page-context", _caption_levels, priority=900)

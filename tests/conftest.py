@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference" / "microgpt.py"
 TRANSCRIPT = ROOT / "reference" / "microgpt.out.txt"
 SHARED_NAMES = ROOT.parent / "shared" / "data" / "names.txt"
+DOCS = ROOT / "docs"
+EPOCH = "1764000000"
 
 settings.register_profile("default", deadline=None, print_blob=True)
 settings.load_profile("default")
@@ -30,3 +34,22 @@ def names_docs(names_path):
     from microgpt.dataset import load_docs
 
     return load_docs(names_path)
+
+
+def build_site(out: Path, cache: Path, *extra) -> subprocess.CompletedProcess:
+    """A clean build of the real site with its own jupyter cache, as `nox -s docs` runs it."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-n", "-W", "--keep-going", "-b", "html", "-d", str(out / ".doctrees"),
+         "-D", f"nb_execution_cache_path={cache}", *extra, str(DOCS), str(out / "html")],
+        capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site, built once per test session from scratch with -n -W."""
+    tmp = tmp_path_factory.mktemp("site")
+    result = build_site(tmp / "a", tmp / "cache-a")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "WARNING:" not in result.stderr, result.stderr  # Sphinx warnings (the kernel logs its own noise)
+    return tmp / "a" / "html"

@@ -1,7 +1,6 @@
 """The site: builds with -n -W, every line of the original anchored on its page, reproducible, notebooks work."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -10,29 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
+from conftest import DOCS, ROOT, build_site
 from microgpt.sections import REFERENCE_SHA256, SECTIONS
-
-DOCS = ROOT / "docs"
-EPOCH = "1764000000"
-
-
-def build(out: Path, cache: Path, *extra) -> subprocess.CompletedProcess:
-    """A clean build of the real site with its own jupyter cache, as `nox -s docs` runs it."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-n", "-W", "--keep-going", "-b", "html", "-d", str(out / ".doctrees"),
-         "-D", f"nb_execution_cache_path={cache}", *extra, str(DOCS), str(out / "html")],
-        capture_output=True, text=True, env=env)
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("site")
-    result = build(tmp / "a", tmp / "cache-a")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "WARNING:" not in result.stderr, result.stderr  # Sphinx warnings (the kernel logs its own noise)
-    return tmp / "a" / "html"
 
 
 def test_every_line_is_anchored_once_on_its_sections_page(site):
@@ -90,7 +68,7 @@ def test_no_page_loads_anything_from_the_network(site):
 
 @pytest.mark.slow
 def test_two_clean_builds_are_byte_identical(site, tmp_path):
-    result = build(tmp_path / "b", tmp_path / "cache-b")
+    result = build_site(tmp_path / "b", tmp_path / "cache-b")
     assert result.returncode == 0, result.stderr[-3000:]
     other = tmp_path / "b" / "html"
     files_a = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())

@@ -1,5 +1,6 @@
 """The extension's directives in small throwaway projects: their output, and one located error per bad input."""
 
+import json
 import re
 from pathlib import Path
 
@@ -98,4 +99,137 @@ def test_only_the_original_is_annotated(tmp_path):
 
     src = make_project(tmp_path, ALL_SECTIONS, CONF.replace(repr(str(REFERENCE)), repr(str(fake))))
     with pytest.raises(ConfigError, match="is not the original microgpt.py"):
+        build(src)
+
+
+# --- the scene directive -------------------------------------------------------------------------------------
+
+THREE_BUILD = REFERENCE.parent.parent / "node_modules" / "three" / "build"
+
+
+@pytest.fixture(scope="module")
+def short_snapshots(tmp_path_factory, names_path):
+    from microgpt.config import GPTConfig, SampleConfig, TrainConfig
+    from microgpt.snapshot import SnapshotConfig, export
+
+    out = tmp_path_factory.mktemp("snapshots") / "snaps"
+    export(out, GPTConfig(), TrainConfig(num_steps=10), SampleConfig(num_samples=2),
+           SnapshotConfig(checkpoint_every=5, probes=("emma",), temperatures=(0.5,)), data=names_path, engine="numpy")
+    return out
+
+
+SCENE_CONF = CONF + f"""
+microgpt_snapshot_generate = False
+microgpt_three_build = {str(THREE_BUILD)!r}
+"""
+
+
+def scene_project(tmp_path, short_snapshots, body, extra_pages=None):
+    import shutil
+
+    pages = {**ALL_SECTIONS, "scenes": "Scenes\n======\n\n" + body, **(extra_pages or {})}
+    src = make_project(tmp_path, pages, SCENE_CONF)
+    shutil.copytree(short_snapshots, src / "_snapshots")
+    return src
+
+
+GOOD = """.. scene:: training
+   :snapshot: _snapshots/training.json
+   :lines: 151-185
+   :height: 300
+   :caption: The loss.
+   :alt: Loss per step.
+"""
+
+
+def test_scene_markup_and_assets(tmp_path, short_snapshots):
+    app, warnings = build(scene_project(tmp_path, short_snapshots, GOOD))
+    assert warnings == ""
+    page = (app.outdir / "scenes.html").read_text(encoding="utf-8")
+    figure = re.search(r'<figure class="mg-scene"[^>]*>', page).group(0)
+    assert figure == ('<figure class="mg-scene" data-scene="training" data-snapshot="_snapshots/training.json" '
+                      'data-height="300" data-time-axis="true" data-steps="10" data-lines="151-185">')
+    assert 'aria-label="Loss per step."' in page and '<svg class="mg-fallback-svg"' in page
+    assert 'href="training.html#L151">microgpt.py, lines 151–185</a>' in page
+    assert "<script" not in page.split('<figure class="mg-scene"')[1].split("</figure>")[0]  # no inline script
+    assert 'src="_static/threejs/scenes.js' in page and 'type="module"' in page
+    assert "threejs/scenes.js" not in (app.outdir / "model.html").read_text(encoding="utf-8")  # only where used
+    assert (app.outdir / "_snapshots" / "training.json").is_file()
+    assert (app.outdir / "_static" / "threejs" / "vendor" / "three-0.187.0" / "three.module.js").is_file()
+    importmap = re.search(r'<script type="importmap">(.*?)</script>', page).group(1)
+    assert json.loads(importmap) == {"imports": {"three": "./_static/threejs/vendor/three-0.187.0/three.module.js"}}
+    assert page.index('type="importmap"') < page.index("threejs/scenes.js")
+
+
+def test_scene_doctree(tmp_path, short_snapshots):
+    """Regression check of the node the directive emits."""
+    src = scene_project(tmp_path, short_snapshots, GOOD)
+    app = SphinxTestApp("html", srcdir=src)
+    try:
+        app.build()
+        tree = app.env.get_doctree("scenes")
+    finally:
+        app.cleanup()
+    from microgpt.sphinxext.scene import scene_figure
+
+    (node,) = list(tree.findall(scene_figure))
+    assert {k: node[k] for k in ("scene", "snapshot", "height", "lines", "alt", "caption", "steps")} == {
+        "scene": "training", "snapshot": "_snapshots/training.json", "height": 300, "lines": "151-185",
+        "alt": "Loss per step.", "caption": "The loss.", "steps": 10}
+    assert node.astext() == "Loss per step."  # what non-HTML builders show
+    assert node.source.endswith("scenes.rst") and node.line == 4
+
+
+def test_scene_text_fallback(tmp_path, short_snapshots):
+    app, warnings = build(scene_project(tmp_path, short_snapshots, GOOD), builder="text")
+    assert warnings == "" and "Loss per step." in (app.outdir / "scenes.txt").read_text(encoding="utf-8")
+
+
+def mutate(path, fn):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    fn(doc)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+@pytest.mark.parametrize("body, message, breakage", [
+    (".. scene:: trainning\n", "unknown scene 'trainning'", None),
+    (".. scene:: training\n   :snapshot: _snapshots/nope.json\n",
+     "snapshot '_snapshots/nope.json' does not exist", None),
+    (".. scene:: training\n   :snapshot: ../outside.json\n",
+     "snapshot path '../outside.json' is outside the docs source", None),
+    (".. scene:: training\n   :snapshot: _snapshots/inference.json\n",
+     "scene 'training' draws a 'training' snapshot; _snapshots/inference.json is a 'inference' snapshot", None),
+    (".. scene:: training\n   :colour: red\n", 'unknown option: "colour"', None),
+    (".. scene:: training\n   :height: 20\n", "height must be 120-1200 pixels, got 20", None),
+    (".. scene:: training\n   :height: tall\n", 'invalid option value: (option: "height"; value: \'tall\')', None),
+    (".. scene::\n", "1 argument(s) required, 0 supplied", None),
+    (".. scene:: training\n   :alt:\n", 'invalid option value: (option: "alt"; value: None)', None),
+    (".. scene:: training\n   :lines: 190-210\n", ":lines: line range '190-210' is outside 1-200", None),
+    (".. scene:: training\n",
+     "snapshot _snapshots/training.json has format_version 2; this site reads format_version 1",
+     lambda d: d["metadata"].__setitem__("format_version", 2)),
+    (".. scene:: training\n", "snapshot _snapshots/training.json: $.loss[0]: '<NaN>' is not of type 'number'",
+     lambda d: d["loss"].__setitem__(0, float("nan"))),
+    (".. scene:: training\n", "snapshot _snapshots/training.json: $: 'doc' is a required property",
+     lambda d: d.pop("doc")),
+])
+def test_scene_bad_input_is_one_located_error(tmp_path, short_snapshots, body, message, breakage):
+    src = scene_project(tmp_path, short_snapshots, "Text.\n\n" + body)
+    (tmp_path / "outside.json").write_text("{}", encoding="utf-8")
+    if breakage:
+        mutate(src / "_snapshots" / "training.json", breakage)
+    _, warnings = build(src)
+    warnings = re.sub(r"\x1b\[[0-9;]*m", "", warnings)
+    assert len(re.findall(r": (ERROR|WARNING|CRITICAL):", warnings)) == 1, warnings
+    assert re.match(rf".*scenes\.rst:\d+: ERROR: .*{re.escape(message)}", warnings, re.S), warnings
+    assert "Traceback" not in warnings
+
+
+def test_missing_three_says_npm_ci(tmp_path, short_snapshots):
+    from sphinx.errors import ConfigError
+
+    src = scene_project(tmp_path, short_snapshots, GOOD)
+    conf = src / "conf.py"
+    conf.write_text(conf.read_text().replace(repr(str(THREE_BUILD)), repr(str(tmp_path / "nothing"))))
+    with pytest.raises(ConfigError, match="run `npm ci`"):
         build(src)

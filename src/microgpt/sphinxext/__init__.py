@@ -7,10 +7,12 @@ def setup(app):
     from .cite import setup_cite
     from .notebooks import setup_notebooks
     from .original import setup_original
+    from .scene import setup_scene
     from .shared import setup_shared
 
     setup_shared(app)
     setup_original(app)
     setup_cite(app)
     setup_notebooks(app)
+    setup_scene(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -11,7 +11,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..sections import REFERENCE_LINES, SECTIONS, by_id
-from .shared import parse_range, reference_lines, section_doc, section_ids
+from .shared import add_html_node, parse_range, reference_lines, section_doc, section_ids
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class OriginalDirective(SphinxDirective):
             except ValueError as e:
                 raise self.error(f"{e} (section {section_id!r} is lines {section.first}-{section.last})") from None
         node = original_lines(section=section_id, first=first, last=last)
-        text = "\n".join(reference_lines(self.config)[first - 1:last])
+        text = "\n".join(reference_lines(self.env.srcdir, self.config)[first - 1:last])
         node += nodes.literal_block(text, text, language="python", linenos=True, highlight_args={"linenostart": first})
         self.set_source_info(node)
         return [node]
@@ -57,7 +57,7 @@ def highlighted_lines(lines: tuple[str, ...]) -> list[str]:
 
 
 def visit_original_html(self, node):
-    lines = highlighted_lines(reference_lines(self.builder.config))
+    lines = highlighted_lines(reference_lines(self.builder.srcdir, self.builder.config))
     first, last = node["first"], node["last"]
     own_page = self.builder.current_docname == section_doc(self.builder.config, node["section"])
     href = "" if own_page else section_uri(self.builder, node["section"])  # elsewhere, link to the line's page
@@ -77,14 +77,6 @@ def visit_original_html(self, node):
 
 def section_uri(builder, section_id: str) -> str:
     return builder.get_relative_uri(builder.current_docname, section_doc(builder.config, section_id))
-
-
-def visit_passthrough(self, node):
-    """Non-HTML builders: the literal block inside stands for the lines."""
-
-
-def depart_passthrough(self, node):
-    pass
 
 
 class SectionMapDirective(SphinxDirective):
@@ -114,8 +106,8 @@ def visit_section_map_html(self, node):
                     f'<td><a href="{uri}#L{s.first}">lines {lines}</a></td>'
                     f'<td>{len(s.lines)}</td><td><code>{s.module}</code></td></tr>')
     self.body.append(
-        f'<div class="mg-map"><div class="mg-map-bar" role="list" aria-label="microgpt.py, '
-        f'{REFERENCE_LINES} lines, by section">{"".join(bar)}</div>'
+        f'<div class="mg-map"><nav class="mg-map-bar" aria-label="microgpt.py, '
+        f'{REFERENCE_LINES} lines, by section">{"".join(bar)}</nav>'
         '<table class="mg-map-table"><thead><tr><th>Section</th><th>Lines of microgpt.py</th><th>Count</th>'
         f'<th>Ported in</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
     raise nodes.SkipNode
@@ -130,12 +122,8 @@ def check_section_pages(app, env):
 
 
 def setup_original(app):
-    app.add_node(original_lines, html=(visit_original_html, None), latex=(visit_passthrough, depart_passthrough),
-                 text=(visit_passthrough, depart_passthrough), man=(visit_passthrough, depart_passthrough),
-                 texinfo=(visit_passthrough, depart_passthrough))
-    app.add_node(section_map, html=(visit_section_map_html, None), latex=(visit_passthrough, depart_passthrough),
-                 text=(visit_passthrough, depart_passthrough), man=(visit_passthrough, depart_passthrough),
-                 texinfo=(visit_passthrough, depart_passthrough))
+    add_html_node(app, original_lines, visit_original_html)
+    add_html_node(app, section_map, visit_section_map_html)
     app.add_directive("microgpt-original", OriginalDirective)
     app.add_directive("microgpt-section-map", SectionMapDirective)
     app.connect("env-check-consistency", check_section_pages)

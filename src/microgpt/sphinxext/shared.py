@@ -1,6 +1,7 @@
 """What every directive needs: the config values, the original's text, and the HTML-only static assets."""
 
 import hashlib
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -13,7 +14,7 @@ STATIC = Path(__file__).parent / "static"
 
 def setup_shared(app):
     app.add_config_value("microgpt_reference", "../reference/microgpt.py", "env", types=[str],
-                         description="path of the original microgpt.py, relative to the docs folder")
+                         description="path of the original microgpt.py, relative to the docs source folder")
     app.add_config_value("microgpt_section_doc", "sections/{id}", "env", types=[str],
                          description="docname of each section's page; {id} is the section id")
     app.add_config_value("microgpt_base_url", "", "html", types=[str],
@@ -22,6 +23,7 @@ def setup_shared(app):
                          description="title, authors, version and date-released (from CITATION.cff)")
     app.connect("config-inited", check_reference)
     app.connect("builder-inited", add_static_assets)
+    app.connect("build-finished", copy_static_assets)
 
 
 @cache
@@ -29,28 +31,35 @@ def _read(path: Path) -> tuple[str, ...]:
     return tuple(path.read_text(encoding="utf-8").splitlines())
 
 
-def reference_lines(config) -> tuple[str, ...]:
+def reference_path(srcdir, config) -> Path:
+    return (Path(srcdir) / config.microgpt_reference).resolve()
+
+
+def reference_lines(srcdir, config) -> tuple[str, ...]:
     """The original's lines; index 0 is line 1."""
-    return _read(Path(config.microgpt_reference))
+    return _read(reference_path(srcdir, config))
 
 
 def check_reference(app, config):
-    """Refuse to annotate anything but the original, byte for byte; keep its path absolute from here on."""
-    path = (Path(app.confdir) / config.microgpt_reference).resolve()
+    """Refuse to annotate anything but the original, byte for byte."""
+    path = reference_path(app.srcdir, config)
     if not path.is_file():
         raise ConfigError(f"microgpt_reference: {path} does not exist")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != REFERENCE_SHA256 or len(_read(path)) != REFERENCE_LINES:
         raise ConfigError(f"microgpt_reference: {path} is not the original microgpt.py (sha256 {digest})")
-    config.microgpt_reference = str(path)
 
 
 def add_static_assets(app):
     """CSS for the original's lines, for HTML builders only (so a throwaway test project gets it too)."""
-    if app.builder.format != "html":
-        return
-    app.config.html_static_path.append(str(STATIC))
-    app.add_css_file("microgpt/microgpt.css")
+    if app.builder.format == "html":
+        app.add_css_file("microgpt/microgpt.css")
+
+
+def copy_static_assets(app, exception):
+    """Copied by hand, not through html_static_path: changing that config would make every build a full one."""
+    if exception is None and app.builder.format == "html":
+        shutil.copytree(STATIC, Path(app.outdir) / "_static", dirs_exist_ok=True)
 
 
 def section_doc(config, section_id: str) -> str:
@@ -75,3 +84,13 @@ def parse_range(text: str, lo: int, hi: int) -> tuple[int, int]:
 
 def section_ids() -> list[str]:
     return [s.id for s in SECTIONS]
+
+
+def _passthrough(self, node):
+    """Builders other than HTML render the node's children: its plain-docutils fallback."""
+
+
+def add_html_node(app, node_class, visit_html) -> None:
+    """A node HTML renders itself (visit_html raises SkipNode) and every other builder shows its children."""
+    others = {b: (_passthrough, _passthrough) for b in ("latex", "text", "man", "texinfo")}
+    app.add_node(node_class, html=(visit_html, None), **others)

@@ -1,0 +1,95 @@
+"""Static pictures of each scene, drawn at build time from the same snapshot: what a reader without WebGL sees."""
+
+import html
+import math
+
+import numpy as np
+
+BASELINE = math.log(27)  # -ln(1/27): the loss of uniform guessing over the 27 tokens
+
+
+def _polyline(xs, ys, x0, x1, y0, y1, box) -> str:
+    """SVG points of the finite (x, y) pairs mapped into box = (left, top, width, height)."""
+    left, top, width, height = box
+    points = []
+    for x, y in zip(xs, ys):
+        if math.isfinite(y):
+            px = left + (x - x0) / max(x1 - x0, 1e-12) * width
+            py = top + height - (min(max(y, y0), y1) - y0) / max(y1 - y0, 1e-12) * height
+            points.append(f"{px:.1f},{py:.1f}")
+    return " ".join(points)
+
+
+def training(doc: dict) -> str:
+    """Loss per step with its moving average and the -ln(1/27) baseline; the learning rate beneath."""
+    loss = [x if isinstance(x, (int, float)) else math.nan for x in doc["loss"]]
+    lr = doc["learning_rate"]
+    steps = list(range(1, len(loss) + 1))
+    finite = [x for x in loss if math.isfinite(x)] or [0.0]
+    y0, y1 = min(min(finite), BASELINE) - 0.1, max(max(finite), BASELINE) + 0.1
+    avg = np.convolve(np.nan_to_num(loss, nan=BASELINE), np.ones(25) / 25, mode="valid").tolist()
+    top, bottom = (40, 10, 560, 190), (40, 230, 560, 60)
+    base_y = _polyline([1, len(loss)], [BASELINE, BASELINE], 1, len(loss), y0, y1, top)
+    return (
+        '<svg class="mg-fallback-svg" viewBox="0 0 620 310" role="img" aria-label="Loss and learning rate per step">'
+        f'<polyline class="mg-fb-raw" points="{_polyline(steps, loss, 1, len(loss), y0, y1, top)}"/>'
+        f'<polyline class="mg-fb-avg" points="{_polyline(steps[24:], avg, 1, len(loss), y0, y1, top)}"/>'
+        f'<polyline class="mg-fb-base" points="{base_y}"/>'
+        f'<polyline class="mg-fb-lr" points="{_polyline(steps, lr, 1, len(loss), 0, max(lr or [1]), bottom)}"/>'
+        f'<text x="40" y="8">loss (y: {y0:.2f} to {y1:.2f}); dashed: -ln(1/27) = {BASELINE:.3f}</text>'
+        f'<text x="40" y="225">learning rate, {max(lr or [0]):g} to 0</text>'
+        f'<text x="40" y="305">step 1</text><text x="600" y="305" text-anchor="end">step {len(loss)}</text>'
+        "</svg>")
+
+
+def _label(manifest_vocab: dict, t: int) -> str:
+    return "BOS" if t == manifest_vocab["BOS"] else manifest_vocab["uchars"][t]
+
+
+def embeddings(doc: dict, vocab: dict) -> str:
+    """The 27 tokens at the last checkpoint, on the first two principal components."""
+    shape = doc["wte_pca"]["shape"]
+    pts = np.array(doc["wte_pca"]["data"]).reshape(shape)[-1]
+    lo, hi = pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)
+    span = np.maximum(hi - lo, 1e-9)
+    marks = []
+    for t, (x, y, _) in enumerate(pts):
+        px, py = 30 + (x - lo[0]) / span[0] * 540, 280 - (y - lo[1]) / span[1] * 250
+        label = _label(vocab, t)
+        kind = "bos" if label == "BOS" else "vowel" if label in "aeiou" else "consonant"
+        marks.append(f'<circle class="mg-fb-{kind}" cx="{px:.1f}" cy="{py:.1f}" r="5"/>'
+                     f'<text x="{px + 7:.1f}" y="{py + 4:.1f}">{html.escape(label)}</text>')
+    return ('<svg class="mg-fallback-svg" viewBox="0 0 600 300" role="img" '
+            f'aria-label="Token embeddings after step {doc["checkpoints"][-1]}, first two principal components">'
+            f"{''.join(marks)}</svg>")
+
+
+def attention(checkpoint: dict, probe: str, vocab: dict) -> str:
+    """Each head's attention weights for the probe word at a checkpoint, as tables."""
+    trace = checkpoint["traces"][probe]
+    w = checkpoint["traces"][probe]["layers"][0]["attn_weights"]
+    heads, n, _ = w["shape"]
+    weights = np.array(w["data"]).reshape(w["shape"])
+    names = [_label(vocab, t) for t in trace["tokens"]]
+    tables = []
+    for h in range(heads):
+        head = "".join(f"<th scope=col>{html.escape(c)}</th>" for c in names)
+        rows = "".join(
+            f"<tr><th scope=row>{html.escape(names[i])}</th>"
+            + "".join(f"<td>{weights[h, i, j]:.2f}</td>" if j <= i else "<td></td>" for j in range(n)) + "</tr>"
+            for i in range(n))
+        tables.append(f'<table class="mg-fb-table"><caption>head {h}</caption><thead><tr><th></th>{head}</tr>'
+                      f"</thead><tbody>{rows}</tbody></table>")
+    return f'<div class="mg-fb-tables">{"".join(tables)}</div>'
+
+
+def sampling(doc: dict, vocab: dict, temperature: float) -> str:
+    """The names sampled at a temperature, each character with the probability it had when drawn."""
+    chosen = min(doc["temperatures"], key=lambda t: abs(t["temperature"] - temperature))
+    rows = []
+    for i, s in enumerate(chosen["samples"]):
+        cells = "".join(f"<td>{html.escape(_label(vocab, p['token']))}<br>"
+                        f"<small>{p['probs'][p['token']]:.2f}</small></td>" for p in s["positions"])
+        rows.append(f"<tr><th scope=row>{i + 1}: {html.escape(s['name'])}</th>{cells}</tr>")
+    return (f'<table class="mg-fb-table"><caption>samples at temperature {chosen["temperature"]:g}: each character '
+            f'and the probability it was drawn with</caption><tbody>{"".join(rows)}</tbody></table>')
