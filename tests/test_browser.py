@@ -168,3 +168,170 @@ def test_snapshots_within_budget(site):
     largest = max(sizes, key=sizes.get)
     print(f"largest snapshot: {largest}, {sizes[largest]} bytes gzipped")
     assert sizes[largest] <= SNAPSHOT_BUDGET
+
+
+@pytest.fixture
+def webgl_browser(playwright):
+    browser = launch(playwright, True)
+    yield browser
+    browser.close()
+
+
+def live_scene(browser, url, scene, height=900, **context):
+    page = browser.new_context(viewport={"width": 1400, "height": height}, **context).new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    figure = page.locator(f'figure[data-scene="{scene}"]')
+    figure.scroll_into_view_if_needed()
+    wait_state(figure, ["live"])
+    page.wait_for_timeout(300)
+    return page, figure, errors
+
+
+def test_lost_context_shows_the_fallback_and_recovers(server, webgl_browser):
+    page, figure, errors = live_scene(webgl_browser, f"{server}/sections/training.html", "training")
+    page.evaluate("f => { window.lose = f.querySelector('canvas').getContext('webgl2')"
+                  ".getExtension('WEBGL_lose_context'); window.lose.loseContext(); }", figure.element_handle())
+    wait_state(figure, ["fallback"])
+    assert figure.locator(".mg-scene-fallback").is_visible()
+    page.evaluate("() => window.lose.restoreContext()")
+    wait_state(figure, ["live"])
+    page.wait_for_timeout(300)
+    assert not blank(figure.locator(".mg-scene-stage").screenshot())
+    assert errors == []
+
+
+def test_reduced_motion_shows_no_animation_without_user_action(server, webgl_browser):
+    for name, scene in [("sections/parameters.html", "embeddings"), ("sections/training.html", "training")]:
+        page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene, reduced_motion="reduce")
+        stage = figure.locator(".mg-scene-stage")
+        first = stage.screenshot()
+        page.wait_for_timeout(1500)
+        assert stage.screenshot() == first, name
+        assert page.locator(".mg-step button").get_attribute("aria-pressed") == "false"
+        assert errors == []
+
+
+def test_scene_controls_work_from_the_keyboard(server, webgl_browser):
+    page, figure, errors = live_scene(webgl_browser, f"{server}/sections/parameters.html", "embeddings")
+    stage = figure.locator(".mg-scene-stage")
+    before = stage.screenshot()
+    stage.focus()
+    assert page.evaluate("() => document.activeElement.classList.contains('mg-scene-stage')")
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(300)
+    assert stage.screenshot() != before  # the arrow keys turn the scene
+
+    page, figure, errors = live_scene(webgl_browser, f"{server}/sections/inference.html", "sampling")
+    stage = figure.locator(".mg-scene-stage")
+    before = stage.screenshot()
+    figure.get_by_role("button", name="Next position ▶").press("Enter")
+    page.wait_for_timeout(300)
+    assert stage.screenshot() != before
+    figure.get_by_label("Temperature").select_option(label="1")
+    page.wait_for_timeout(300)
+    assert "temperature 1" in figure.locator(".mg-readout").inner_text()
+    assert errors == []
+
+
+SCENE_PAGES = {"sections/model.html": ["tokens", "attention", "forward"], "sections/parameters.html": ["embeddings"],
+               "sections/autograd.html": ["autograd"], "sections/training.html": ["training", "adam"],
+               "sections/inference.html": ["sampling"]}
+
+
+@pytest.mark.parametrize("name", SCENE_PAGES)
+def test_lines_and_scene_elements_light_each_other(server, webgl_browser, name):
+    for scene in SCENE_PAGES[name]:  # a tall window keeps the lines and the scene on screen together
+        page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene, height=4000)
+        links = json.loads(figure.get_attribute("data-links"))
+        assert sorted(figure.evaluate("f => f.mgScene.elements()")) == sorted(links), scene
+        for element, lines in links.items():
+            # a line of the original -> the elements it computes
+            page.locator(f"#L{lines[0]}").hover()
+            lit = figure.locator(f'.mg-element.mg-lit[data-element="{element}"]')
+            assert lit.count() >= 1, (scene, element, lines[0])
+            # an element of the scene -> its lines, lit and scrolled into view
+            handle = figure.locator(f'.mg-element[data-element="{element}"]').first
+            handle.focus()
+            page.wait_for_timeout(100)
+            lit_lines = page.locator(".mg-line.mg-lit")
+            assert sorted(int(x) for x in lit_lines.evaluate_all("ls => ls.map(l => l.dataset.line)")) == sorted(lines)
+            page.wait_for_function("n => { const r = document.getElementById('L' + n).getBoundingClientRect();"
+                                   " return r.top >= 0 && r.bottom <= innerHeight; }", arg=lines[0], timeout=3000)
+            handle.blur()
+            figure.scroll_into_view_if_needed()
+        assert errors == []
+
+
+def test_mount_and_unmount_thirty_times_leaks_nothing(server, playwright):
+    browser = launch(playwright, True)
+    try:
+        page = browser.new_context(viewport={"width": 1200, "height": 500}).new_page()
+        messages = []
+        page.on("console", lambda m: m.type in ("error", "warning") and "GPU stall" not in m.text
+                and messages.append(m.text))
+        page.goto(f"{server}/sections/training.html")
+        figure = page.locator('figure[data-scene="training"]')
+        baseline = None
+        for _ in range(30):
+            figure.scroll_into_view_if_needed()
+            wait_state(figure, ["live"])
+            page.evaluate("f => { window.mounted = f.mgScene; }", figure.element_handle())
+            memory = page.evaluate("() => window.mounted.memory()")
+            baseline = baseline or memory
+            assert memory == baseline  # each mount makes the same, no more
+            page.evaluate("() => window.scrollTo(0, 0)")  # far away: the scene is disposed
+            wait_state(figure, ["idle"])
+            assert page.evaluate("() => window.mounted.memory()") == {"geometries": 0, "textures": 0}
+            assert page.locator("figure.mg-scene canvas").count() == 0
+        assert baseline["geometries"] > 0
+        assert messages == []  # no context-loss or too-many-contexts warnings
+    finally:
+        browser.close()
+
+
+def test_a_page_with_every_scene_stays_within_the_context_cap(server, playwright):
+    browser = launch(playwright, True)
+    try:
+        page = browser.new_context(viewport={"width": 1200, "height": 6000}).new_page()  # every scene in view
+        messages = []
+        page.on("console", lambda m: m.type in ("error", "warning") and "GPU stall" not in m.text
+                and messages.append(m.text))
+        page.goto(f"{server}/scenes.html")
+        assert page.locator("figure.mg-scene").count() == 8
+        most = 0
+        for _ in range(30):
+            page.wait_for_timeout(100)
+            most = max(most, page.locator("figure.mg-scene canvas").count())
+        assert page.locator('figure.mg-scene[data-state="live"]').count() == 4
+        assert most <= 4
+        assert messages == []
+    finally:
+        browser.close()
+
+
+@pytest.mark.parametrize("name", SCENE_PAGES)
+def test_every_scene_control_works_from_the_keyboard(server, webgl_browser, name):
+    for scene in SCENE_PAGES[name]:
+        page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene)
+        stage = figure.locator(".mg-scene-stage")
+        controls = figure.locator(".mg-scene-options button, .mg-scene-options select")
+        for i in range(controls.count()):
+            control = controls.nth(i)
+            if control.is_disabled():  # e.g. "previous" at the first position: nothing it could do
+                continue
+            before = stage.screenshot()
+            control.focus()
+            assert page.evaluate("el => document.activeElement === el", control.element_handle())
+            if control.evaluate("el => el.tagName") == "SELECT":
+                if control.locator("option").count() < 2:
+                    continue
+                control.press("ArrowDown")
+            else:
+                control.press("Enter")
+            page.wait_for_timeout(500)
+            assert stage.screenshot() != before, (scene, control.inner_text()[:40])
+        assert errors == []

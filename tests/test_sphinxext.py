@@ -148,7 +148,9 @@ def test_scene_markup_and_assets(tmp_path, short_snapshots):
     page = (app.outdir / "scenes.html").read_text(encoding="utf-8")
     figure = re.search(r'<figure class="mg-scene"[^>]*>', page).group(0)
     assert figure == ('<figure class="mg-scene" data-scene="training" data-snapshot="_snapshots/training.json" '
-                      'data-height="300" data-time-axis="true" data-steps="10" data-lines="151-185">')
+                      'data-height="300" data-time-axis="true" data-steps="10" '
+                      'data-links="{&quot;learning_rate&quot;:[175],&quot;loss&quot;:[162,163,164,165,166,167,168,169],'
+                      '&quot;step&quot;:[152,153,156,184]}" data-lines="151-185">')
     assert 'aria-label="Loss per step."' in page and '<svg class="mg-fallback-svg"' in page
     assert 'href="training.html#L151">microgpt.py, lines 151–185</a>' in page
     assert "<script" not in page.split('<figure class="mg-scene"')[1].split("</figure>")[0]  # no inline script

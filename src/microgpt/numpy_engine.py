@@ -73,13 +73,15 @@ def forward(sd: dict, config: GPTConfig, tokens, n: int) -> dict:
         qh, kh, vh = qkv.reshape(n, 3, H, D).transpose(1, 2, 0, 3)  # (H, n, D) each
         a["attn_weights"] = softmax((qh @ kh.transpose(0, 2, 1)) * (D**0.5) ** -1 + causal_mask(n))  # (H, n, n)
         a["x_attn"] = (a["attn_weights"] @ vh).transpose(1, 0, 2).reshape(n, C)  # (n, C), heads side by side
-        x = a["x_attn"] @ sd[f"layer{li}.attn_wo"].T + x
+        a["attn_out"] = a["x_attn"] @ sd[f"layer{li}.attn_wo"].T  # (n, C)
+        x = a["attn_out"] + x  # residual connection
         # 2) MLP block
         a["x_mid"] = x
         a["xn2"], a["scale2"] = rmsnorm(x)
         a["h"] = a["xn2"] @ sd[f"layer{li}.mlp_fc1"].T  # (n, 4C)
         a["h_relu"] = np.maximum(a["h"], 0)
-        x = a["h_relu"] @ sd[f"layer{li}.mlp_fc2"].T + x  # (n, C)
+        a["mlp_out"] = a["h_relu"] @ sd[f"layer{li}.mlp_fc2"].T  # (n, C)
+        x = a["mlp_out"] + x  # residual connection
     acts["x_out"] = x
     acts["logits"] = x @ sd["lm_head"].T  # (n, V)
     acts["probs"] = softmax(acts["logits"])

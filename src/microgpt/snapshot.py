@@ -39,6 +39,10 @@ DEFAULT_PROBES = ("emma", "olivia", "ava")
 DEFAULT_TEMPERATURES = (0.2, 0.5, 1.0)
 
 
+TRACE_LAYER_KEYS = ("xn", "q", "k", "v", "attn_weights", "x_attn", "attn_out", "x_mid", "xn2", "h", "h_relu",
+                    "mlp_out")  # per layer, in the order gpt() computes them; x_out is added after
+
+
 class SnapshotError(ValueError):
     """A snapshot file that does not follow the schema; the message names the file and the JSON path."""
 
@@ -192,8 +196,7 @@ def trace(sd: dict, config: GPTConfig, tokens: list[int]) -> dict:
     n = min(config.block_size, len(tokens) - 1)
     with np.errstate(all="ignore"):
         acts = forward(sd, config, tokens, n)
-    layers = [{k: tensor(acts[li][k]) for k in ("xn", "q", "k", "v", "attn_weights", "x_attn", "x_mid", "xn2",
-                                                "h", "h_relu")} for li in range(config.n_layer)]
+    layers = [{k: tensor(acts[li][k]) for k in TRACE_LAYER_KEYS} for li in range(config.n_layer)]
     for li, layer in enumerate(layers):  # x_out: what the layer hands on (the next layer's input, or lm_head's)
         layer["x_out"] = tensor(acts[li + 1]["x_in"] if li + 1 < config.n_layer else acts["x_out"])
     return {"tokens": acts["tokens"].tolist(), "targets": acts["targets"].tolist(), "x0": tensor(acts["x0"]),

@@ -1,7 +1,7 @@
 // Attention: for a probe word, each head's causal attention weights as bars (query rows, key columns).
-import { COLORS, THREE, checkpointAt, createView, orbit, select, tokenLabel } from "./shared.js";
+import { COLORS, THREE, createView, loadCheckpoint, orbit, readout, select, tokenLabel } from "./shared.js";
 
-export async function create({ stage, options, manifest, snapshotUrl, fetchJSON }) {
+export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, step: initialStep }) {
   const view = createView(stage);
   const { scene } = view;
   const vocab = manifest.vocabulary;
@@ -15,12 +15,9 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON 
 
   let probe = manifest.probes[0];
   let layer = 0;
-  let step = 0;
+  let step = initialStep;
   let request = 0;
-  const readout = document.createElement("div");
-  readout.className = "mg-readout";
-  stage.appendChild(readout);
-  view.onDispose(() => readout.remove());
+  const text = readout(view);
   select(options, "Probe word", manifest.probes.map((p) => [p, p]), (v) => { probe = v; update(); });
   if (L > 1) select(options, "Layer", Array.from({ length: L }, (_, i) => [i, String(i)]), (v) => { layer = Number(v); update(); });
 
@@ -30,9 +27,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON 
 
   async function update() {
     const mine = ++request;
-    const c = checkpointAt(manifest.checkpoints, step);
-    const file = new URL(`checkpoints/step-${String(c).padStart(4, "0")}.json`, snapshotUrl).href;
-    const checkpoint = await fetchJSON(file);
+    const [c, checkpoint] = await loadCheckpoint(manifest, step, snapshotUrl, fetchJSON);
     if (mine !== request) return; // a newer step arrived while this one loaded
     const trace = checkpoint.traces[probe];
     const w = trace.layers[layer].attn_weights;
@@ -59,19 +54,17 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON 
     const tokens = trace.tokens.map((t) => tokenLabel(vocab, t));
     for (let h = 0; h < H; h++) {
       const x0 = h * (n + gap) - width / 2;
-      view.label(`head ${h}`, new THREE.Vector3(x0 + (n - 1) / 2, 0, n / 2 + 1.3), "mg-strong");
+      view.label(`head ${h}`, new THREE.Vector3(x0 + (n - 1) / 2, 0, n / 2 + 1.3), "mg-strong", "heads");
       tokens.forEach((tok, j) => view.label(tok, new THREE.Vector3(x0 + j, 0, n / 2 + 0.4)));
     }
     tokens.forEach((tok, q) => view.label(tok, new THREE.Vector3(-width / 2 - 0.9, 0, q - n / 2)));
+    view.label("attention weights", new THREE.Vector3(0, 3.4, -n / 2), "", "weights");
     if (!orbitState) orbitState = orbit(view, { radius: Math.max(width, 8) * 0.8, theta: 0.25, phi: 0.9 });
-    readout.textContent = `“${probe}” at step ${c}: row = the position reading, column = the position read; ` +
+    text.textContent = `“${probe}” at step ${c}: row = the position reading, column = the position read; ` +
       "bar height = attention weight (each row sums to 1)";
     view.requestRender();
   }
 
-  return {
-    canvas: view.renderer.domElement,
-    setStep(s) { step = s; update().catch(() => {}); },
-    dispose: view.dispose,
-  };
+  await update();
+  return view.handle({ setStep(s) { step = s; update().catch(() => {}); } });
 }

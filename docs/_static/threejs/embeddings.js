@@ -1,5 +1,5 @@
 // Embeddings: the 27 rows of wte as points in 3D (one PCA basis for every checkpoint), moving through training.
-import { COLORS, THREE, checkpointAt, createView, orbit, polyline, tokenClass, tokenLabel } from "./shared.js";
+import { COLORS, THREE, checkpointAt, createView, orbit, polyline, readout, tokenClass, tokenLabel } from "./shared.js";
 
 export async function create({ stage, data, manifest }) {
   const view = createView(stage);
@@ -27,16 +27,13 @@ export async function create({ stage, data, manifest }) {
   }
   const labels = Array.from({ length: V }, (_, t) =>
     view.label(tokenLabel(vocab, t), new THREE.Vector3(), `mg-left${t === vocab.BOS ? " mg-strong" : ""}`));
+  view.label("rows of wte", new THREE.Vector3(-1.5, 1.5, 0), "", "points");
   orbit(view, { radius: 4.2 });
 
-  const readout = document.createElement("div");
-  readout.className = "mg-readout";
-  stage.appendChild(readout);
-  view.onDispose(() => readout.remove());
+  const text = readout(view);
   const matrix = new THREE.Matrix4();
 
-  return {
-    canvas: view.renderer.domElement,
+  return view.handle({
     setStep(step) {
       const c = checkpointAt(data.checkpoints, step);
       const k = data.checkpoints.indexOf(c);
@@ -50,9 +47,8 @@ export async function create({ stage, data, manifest }) {
         labels[t].at.set(p[0] + 0.06, p[1], p[2]);
       }
       spheres.instanceMatrix.needsUpdate = true;
-      readout.textContent = `token embeddings (wte) at step ${step}; vowels orange, consonants blue, BOS green`;
+      text.textContent = `token embeddings (wte) at step ${step}; vowels orange, consonants blue, BOS green`;
       view.requestRender();
     },
-    dispose: view.dispose,
-  };
+  });
 }

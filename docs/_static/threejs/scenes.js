@@ -3,7 +3,7 @@
 // to the static picture (drawn at build time) whenever WebGL is missing, a scene fails or its context is lost.
 
 const MAX_LIVE = 4;
-const SCENES = ["training", "embeddings", "attention", "sampling"];
+const SCENES = ["training", "embeddings", "attention", "sampling", "tokens", "forward", "autograd", "adam"];
 const figures = [...document.querySelectorAll("figure.mg-scene[data-scene]")];
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 const json = new Map();
@@ -36,7 +36,9 @@ const entries = figures.map((fig) => ({
   starting: null,
   visible: false,
   seen: 0,
+  generation: 0,
   timeAxis: fig.dataset.timeAxis === "true",
+  links: JSON.parse(fig.dataset.links || "{}"), // element id -> lines of microgpt.py
 }));
 
 let step = 0;
@@ -53,6 +55,7 @@ function fallback(entry, reason) {
 }
 
 function stop(entry) {
+  entry.generation += 1; // a start still loading sees this and gives up
   const scene = entry.live;
   entry.live = null;
   if (scene) {
@@ -60,9 +63,10 @@ function stop(entry) {
     scene.canvas.removeEventListener("webglcontextrestored", entry.onRestored);
     scene.dispose();
   }
+  if (scene) entry.fig.mgScene = null;
   entry.options?.remove();
   entry.options = null;
-  if (entry.fig.dataset.state === "live") setState(entry, "idle");
+  if (scene) setState(entry, "idle");
 }
 
 function makeRoom() {
@@ -70,6 +74,7 @@ function makeRoom() {
   if (live.length < MAX_LIVE) return;
   const victim = live.sort((a, b) => (a.visible - b.visible) || (a.seen - b.seen))[0];
   stop(victim);
+  victim.starting = null; // its start, if still loading, will see the new generation and stop
 }
 
 async function start(entry) {
@@ -77,6 +82,8 @@ async function start(entry) {
   const name = entry.fig.dataset.scene;
   if (!SCENES.includes(name)) return fallback(entry, `unknown scene ${name}`);
   makeRoom();
+  const generation = entry.generation;
+  const current = () => generation === entry.generation && entry.visible;
   entry.starting = (async () => {
     const url = entry.fig.dataset.snapshot;
     const [module, data, manifest] = await Promise.all([
@@ -84,7 +91,7 @@ async function start(entry) {
       fetchJSON(url),
       fetchJSON(new URL("manifest.json", new URL(url, location.href)).href),
     ]);
-    if (!entry.visible) return; // scrolled away while loading
+    if (!current()) return; // scrolled away, or evicted for another scene, while loading
     entry.options = document.createElement("div");
     entry.options.className = "mg-scene-options";
     entry.stage.after(entry.options);
@@ -92,15 +99,27 @@ async function start(entry) {
       stage: entry.stage, options: entry.options, data, manifest, reducedMotion,
       snapshotUrl: new URL(url, location.href), fetchJSON, step,
     });
-    entry.onLost = (e) => { e.preventDefault(); fallback(entry, "the WebGL context was lost"); entry.lost = true; };
+    if (!current()) { // evicted while the scene was being built: free it at once
+      scene.dispose();
+      entry.options?.remove();
+      entry.options = null;
+      return;
+    }
+    entry.onLost = (e) => {
+      e.preventDefault(); // tells the browser we want the context back
+      setState(entry, "fallback"); // the static picture until it is restored
+    };
     entry.onRestored = () => {
-      entry.lost = false;
+      stop(entry); // the old scene's buffers died with the context: build it afresh
       setState(entry, "idle");
       if (entry.visible) start(entry);
     };
     scene.canvas.addEventListener("webglcontextlost", entry.onLost);
     scene.canvas.addEventListener("webglcontextrestored", entry.onRestored);
+    scene.link((id, scroll) => lightLines(entry, id, scroll));
     entry.live = scene;
+    if (litLine !== null) scene.highlight(Object.keys(entry.links).filter((id) => entry.links[id].includes(litLine)));
+    entry.fig.mgScene = scene; // for the tests: its elements and three.js's memory counters
     setState(entry, "live");
     if (entry.timeAxis) scene.setStep(step);
   })()
@@ -166,6 +185,41 @@ function makeControl(first) {
   return { bar, range, output, play, max };
 }
 
+// Lines <-> scene elements: the mapping comes from each figure's data-links (one JSON file in the package).
+function lightLines(entry, id, scroll) {
+  for (const el of document.querySelectorAll(".mg-line.mg-lit")) el.classList.remove("mg-lit");
+  let first = null;
+  for (const n of (id && entry.links[id]) || []) {
+    const line = document.getElementById(`L${n}`);
+    if (line) {
+      line.classList.add("mg-lit");
+      first ??= line;
+    }
+  }
+  if (scroll && first) first.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
+}
+
+let litLine = null;
+function lightElements(line) {
+  if (line === litLine) return;
+  litLine = line;
+  for (const e of entries) {
+    if (!e.live) continue;
+    const ids = line === null ? [] : Object.keys(e.links).filter((id) => e.links[id].includes(line));
+    e.live.highlight(ids);
+  }
+}
+
+function watchLines() {
+  const lineOf = (target) => {
+    const el = target instanceof Element ? target.closest(".mg-line[data-line]") : null;
+    return el ? Number(el.dataset.line) : null;
+  };
+  document.addEventListener("mouseover", (ev) => lightElements(lineOf(ev.target)));
+  document.addEventListener("focusin", (ev) => lightElements(lineOf(ev.target)));
+  document.addEventListener("focusout", () => lightElements(null));
+}
+
 function init() {
   if (!figures.length) return;
   if (!webglAvailable()) {
@@ -194,6 +248,7 @@ function init() {
     }
   }, { rootMargin: "150px 0px" });
   for (const e of entries) observer.observe(e.fig);
+  watchLines();
   addEventListener("pagehide", () => { for (const e of entries) stop(e); });
 }
 

@@ -27,7 +27,8 @@ export const isDark = () =>
 export function createView(stage, { orthographic = false, fov = 45 } = {}) {
   const renderer = new THREE.WebGLRenderer({ antialias: true });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-  renderer.domElement.setAttribute("aria-hidden", "true");
+  renderer.domElement.setAttribute("role", "img"); // the picture; the stage around it also holds controls
+  renderer.domElement.setAttribute("aria-label", stage.getAttribute("aria-label") || "");
   stage.appendChild(renderer.domElement);
   const labels = document.createElement("div");
   labels.className = "mg-labels";
@@ -65,11 +66,28 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
   observer.observe(stage);
   resize();
 
-  /** A text label at a 3D point, re-placed on every render; text is inserted as text. */
-  function label(text, position, className = "") {
-    const el = document.createElement("span");
+  const elements = new Map(); // element id -> its handles (buttons over the canvas)
+  let linkTo = () => {};
+
+  /** A text label at a 3D point, re-placed on every render; text is inserted as text.
+   *  With `element`, the label is a button: hovering, focusing or clicking it shows the lines that make it. */
+  function label(text, position, className = "", element = null) {
+    const el = document.createElement(element ? "button" : "span");
     el.className = `mg-label ${className}`.trim();
     el.textContent = text;
+    if (element) {
+      el.type = "button";
+      el.classList.add("mg-element");
+      el.dataset.element = element;
+      el.title = "Show the lines of microgpt.py that compute this"; // the name stays the visible text
+      el.addEventListener("mouseenter", () => linkTo(element, false));
+      el.addEventListener("mouseleave", () => linkTo(null, false));
+      el.addEventListener("focus", () => linkTo(element, true));
+      el.addEventListener("blur", () => linkTo(null, false));
+      el.addEventListener("click", () => linkTo(element, true));
+      if (!elements.has(element)) elements.set(element, []);
+      elements.get(element).push(el);
+    }
     labels.appendChild(el);
     const at = position.clone();
     const place = () => {
@@ -85,6 +103,15 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
   function clearLabels() {
     labels.replaceChildren();
     beforeRender.length = 0;
+    elements.clear();
+  }
+
+  const highlighters = [];
+  /** Light up the handles (and whatever the scene adds with onHighlight) of these element ids. */
+  function highlight(ids) {
+    for (const [id, els] of elements) for (const el of els) el.classList.toggle("mg-lit", ids.includes(id));
+    for (const fn of highlighters) fn(ids);
+    requestRender();
   }
 
   function dispose() {
@@ -109,9 +136,19 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
 
   return {
     THREE, renderer, scene, camera, stage, labels,
-    requestRender, resize, label, clearLabels, dispose,
+    requestRender, resize, label, clearLabels, dispose, highlight,
     onDispose: (fn) => cleanups.push(fn),
     onBeforeRender: (fn) => beforeRender.push(fn),
+    onHighlight: (fn) => highlighters.push(fn),
+    /** The scene's side of line linking: ids of its elements, and where to report hover/focus/click. */
+    elementIds: () => [...elements.keys()],
+    linkWith: (fn) => { linkTo = fn; },
+    /** The handle for what a scene returns to the loader. */
+    handle: (extra) => ({
+      canvas: renderer.domElement, dispose, highlight, setStep() {},
+      elements: () => [...elements.keys()], link: (fn) => { linkTo = fn; },
+      memory: () => ({ ...renderer.info.memory }), ...extra,
+    }),
   };
 }
 
@@ -193,17 +230,35 @@ export function polyline(points, color, { dashed = false, width = 1 } = {}) {
 export function select(container, labelText, options, onChange) {
   const label = document.createElement("label");
   label.textContent = `${labelText} `;
-  const el = document.createElement("select");
-  options.forEach(([value, text]) => {
-    const o = document.createElement("option");
-    o.value = String(value);
-    o.textContent = text;
-    el.appendChild(o);
-  });
+  const el = setOptions(document.createElement("select"), options);
   el.addEventListener("change", () => onChange(el.value));
   label.appendChild(el);
   container.appendChild(label);
   return el;
+}
+
+/** Replace a select's options with [value, text] pairs; the text comes from data and is set as text. */
+export function setOptions(el, items) {
+  el.replaceChildren(...items.map(([value, text]) => Object.assign(document.createElement("option"),
+    { value: String(value), textContent: text })));
+  return el;
+}
+
+/** A button in the figure's options row. */
+export function button(container, text, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  container.appendChild(b);
+  return b;
+}
+
+/** The checkpoint file at or before a step: [its step, its contents]. */
+export async function loadCheckpoint(manifest, step, snapshotUrl, fetchJSON) {
+  const c = checkpointAt(manifest.checkpoints, step);
+  const url = new URL(`checkpoints/step-${String(c).padStart(4, "0")}.json`, snapshotUrl).href;
+  return [c, await fetchJSON(url)];
 }
 
 /** The checkpoint at or before a step. */
@@ -215,3 +270,50 @@ export function checkpointAt(checkpoints, step) {
 
 export const tokenLabel = (vocab, t) => (t === vocab.BOS ? "BOS" : vocab.uchars[t]);
 export const tokenClass = (vocab, t) => (t === vocab.BOS ? "bos" : "aeiou".includes(vocab.uchars[t]) ? "vowel" : "consonant");
+
+/** Blue for negative, white for zero, orange for positive; t in [-1, 1]. */
+export function diverging(t, color = new THREE.Color()) {
+  const v = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
+  return v < 0 ? color.setRGB(1 + 0.82 * v, 1 + 0.55 * v, 1 + 0.2 * v) : color.setRGB(1 - 0.1 * v, 1 - 0.6 * v, 1 - 0.95 * v);
+}
+
+/** A row of `length` coloured cells in an orthographic scene: one number of a vector per cell. */
+export function vectorRow(view, length, { x = 0, y = 0, width = 1, height = 0.03 } = {}) {
+  const mesh = new THREE.InstancedMesh(new THREE.PlaneGeometry(1, 1), new THREE.MeshBasicMaterial(), Math.max(length, 1));
+  const cell = width / Math.max(length, 1);
+  const m = new THREE.Matrix4();
+  for (let i = 0; i < length; i++) {
+    m.makeScale(cell * 0.88, height, 1).setPosition(x + cell * (i + 0.5), y, 0);
+    mesh.setMatrixAt(i, m);
+  }
+  view.scene.add(mesh);
+  const color = new THREE.Color();
+  return {
+    mesh,
+    dispose() {
+      view.scene.remove(mesh);
+      mesh.geometry.dispose();
+      mesh.material.dispose();
+      mesh.dispose();
+    },
+    /** Colour the cells by value / scale (scale defaults to the row's largest magnitude). */
+    set(values, scale = Math.max(...values.map(Math.abs), 1e-12)) {
+      values.forEach((v, i) => mesh.setColorAt(i, diverging(v / scale, color)));
+      mesh.instanceColor.needsUpdate = true;
+    },
+  };
+}
+
+/** Row r (a flat array) of a row-major tensor {shape, data}. */
+export const row = (t, r) => t.data.slice(r * t.shape[t.shape.length - 1], (r + 1) * t.shape[t.shape.length - 1]);
+
+export function readout(view) {
+  const el = document.createElement("div");
+  el.className = "mg-readout";
+  view.stage.appendChild(el);
+  view.onDispose(() => el.remove());
+  return el;
+}
+
+export const fmt = (values, k = 4) =>
+  `[${values.slice(0, k).map((v) => (v >= 0 ? " " : "") + v.toFixed(2)).join(",")}${values.length > k ? ", …" : ""}]`;

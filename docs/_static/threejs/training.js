@@ -1,5 +1,5 @@
 // Training: the loss of every step, its moving average, the -ln(1/27) baseline, and the learning rate beneath.
-import { COLORS, THREE, createView, polyline } from "./shared.js";
+import { COLORS, THREE, createView, polyline, readout } from "./shared.js";
 
 const WINDOW = 25; // steps in the moving average
 
@@ -15,7 +15,7 @@ export async function create({ stage, data }) {
   const hi = Math.max(baseline, ...finite) + 0.1;
   const maxRate = Math.max(...rate.filter(Number.isFinite), 1e-12);
   const X = (step) => 0.08 + (0.9 * step) / Math.max(n, 1);
-  const Y = (v) => 0.38 + (0.55 * (Math.min(Math.max(v, lo), hi) - lo)) / (hi - lo);
+  const Y = (v) => 0.38 + (0.5 * (Math.min(Math.max(v, lo), hi) - lo)) / (hi - lo);
   const R = (v) => 0.07 + (0.2 * v) / maxRate;
 
   const average = loss.map((_, i) => {
@@ -31,8 +31,11 @@ export async function create({ stage, data }) {
 
   for (let v = Math.ceil(lo * 2) / 2; v <= hi; v += 0.5) label(v.toFixed(1), new THREE.Vector3(0.07, Y(v), 0), "mg-right");
   label("−ln(1/27)", new THREE.Vector3(X(n) - 0.01, Y(baseline) + 0.03, 0), "mg-right");
-  label(`lr ${maxRate}`, new THREE.Vector3(0.07, R(maxRate), 0), "mg-right");
-  label("lr 0", new THREE.Vector3(0.07, R(0), 0), "mg-right");
+  label(`${maxRate}`, new THREE.Vector3(0.07, R(maxRate), 0), "mg-right");
+  label("loss", new THREE.Vector3(0.09, 0.95, 0), "mg-left", "loss");
+  label("learning rate", new THREE.Vector3(0.09, 0.3, 0), "mg-left", "learning_rate");
+  label("step", new THREE.Vector3(0.99, 0.11, 0), "mg-right", "step");
+  label("0", new THREE.Vector3(0.07, R(0), 0), "mg-right");
   for (const s of [0, Math.round(n / 4), Math.round(n / 2), Math.round((3 * n) / 4), n]) {
     label(String(s), new THREE.Vector3(X(s), 0.03, 0));
   }
@@ -41,13 +44,9 @@ export async function create({ stage, data }) {
   scene.add(marker);
   const dot = new THREE.Mesh(new THREE.CircleGeometry(0.008, 16), new THREE.MeshBasicMaterial({ color: COLORS.baseline }));
   scene.add(dot);
-  const readout = document.createElement("div");
-  readout.className = "mg-readout";
-  stage.appendChild(readout);
-  view.onDispose(() => readout.remove());
+  const text = readout(view);
 
-  return {
-    canvas: view.renderer.domElement,
+  return view.handle({
     setStep(step) {
       const s = Math.min(Math.max(step, 0), n);
       marker.position.x = X(s);
@@ -56,14 +55,13 @@ export async function create({ stage, data }) {
         dot.visible = true;
         dot.position.set(X(s), Y(average[i]), 0.04);
         const value = Number.isFinite(loss[i]) ? loss[i].toFixed(4) : "not finite";
-        readout.textContent = `step ${s}: loss ${value} on “${data.doc[i]}”, ` +
+        text.textContent = `step ${s}: loss ${value} on “${data.doc[i]}”, ` +
           `average of the last ${WINDOW} ${average[i].toFixed(3)}, learning rate ${rate[i].toPrecision(3)}`;
       } else {
         dot.visible = false;
-        readout.textContent = "step 0: before training";
+        text.textContent = "step 0: before training";
       }
       view.requestRender();
     },
-    dispose: view.dispose,
-  };
+  });
 }

@@ -93,3 +93,63 @@ def sampling(doc: dict, vocab: dict, temperature: float) -> str:
         rows.append(f"<tr><th scope=row>{i + 1}: {html.escape(s['name'])}</th>{cells}</tr>")
     return (f'<table class="mg-fb-table"><caption>samples at temperature {chosen["temperature"]:g}: each character '
             f'and the probability it was drawn with</caption><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _vector(values, k: int = 6) -> str:
+    head = " ".join(f"{v:+.2f}" for v in values[:k])
+    return f"{head} …" if len(values) > k else head
+
+
+def _row(t: dict, r: int) -> list:
+    width = t["shape"][-1]
+    return t["data"][r * width:(r + 1) * width]
+
+
+def _table(caption: str, header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th scope=col>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return (f'<table class="mg-fb-table"><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def tokens(checkpoint: dict, probe: str, vocab: dict) -> str:
+    """Each position of the probe word: character, token id, and the start of wte, wpe, their sum, rmsnorm."""
+    tr, sd = checkpoint["traces"][probe], checkpoint["state_dict"]
+    rows = [[_label(vocab, tok), str(tok), _vector(_row(sd["wte"], tok), 3), _vector(_row(sd["wpe"], t), 3),
+             _vector(_row(tr["x0"], t), 3), _vector(_row(tr["x_norm0"], t), 3)] for t, tok in enumerate(tr["tokens"])]
+    return _table(f"“{probe}” at step {checkpoint['step']}: the first numbers of each vector",
+                  ["char", "token", "wte[token]", "wpe[pos]", "x = sum", "rmsnorm(x)"], rows)
+
+
+def forward(checkpoint: dict, probe: str, vocab: dict) -> str:
+    """gpt() at the probe word's first position, block by block."""
+    tr = checkpoint["traces"][probe]
+    layer = tr["layers"][0]
+    blocks = [("wte + wpe", tr["x0"]), ("rmsnorm", tr["x_norm0"]), ("rmsnorm", layer["xn"]), ("q", layer["q"]),
+              ("k", layer["k"]), ("v", layer["v"]), ("heads' output", layer["x_attn"]), ("attn_wo", layer["attn_out"]),
+              ("+ residual", layer["x_mid"]), ("rmsnorm", layer["xn2"]), ("mlp_fc1", layer["h"]),
+              ("relu", layer["h_relu"]), ("mlp_fc2", layer["mlp_out"]), ("+ residual", layer["x_out"]),
+              ("lm_head: logits", tr["logits"]), ("softmax: probabilities", tr["probs"])]
+    rows = [[name, str(t["shape"][-1]), _vector(_row(t, 0))] for name, t in blocks]
+    return _table(f"“{probe}” at step {checkpoint['step']}, position 0 (reading BOS)", ["block", "size", "values"],
+                  rows)
+
+
+def autograd(doc: dict) -> str:
+    """The expression's nodes in topological order with their data and gradients, and a real step's graph size."""
+    rows = [[str(n["id"]), n["label"] or n["op"], f"{n['data']:.4g}", f"{n['grad']:.4g}",
+             " ".join(map(str, n["children"]))] for n in doc["nodes"]]
+    g = doc["step_graph"]
+    caption = (f"{doc['expression']}: every Value, children first. One real training step builds {g['nodes']:,} "
+               f"Values, {g['edges']:,} edges, {g['depth']:,} deep.")
+    return _table(caption, ["id", "op", "data", "grad", "children"], rows)
+
+
+def adam(doc: dict) -> str:
+    """Each recorded parameter at a few steps: value, gradient, moments, update, learning rate."""
+    n = len(doc["learning_rate"])
+    steps = sorted({0, n // 4, n // 2, 3 * n // 4, n - 1}) if n else []
+    rows = [[p["name"], str(i + 1), f"{p['value'][i + 1]:.4g}", f"{p['grad'][i]:.3g}", f"{p['m'][i]:.3g}",
+             f"{p['v'][i]:.3g}", f"{p['update'][i]:.3g}", f"{doc['learning_rate'][i]:.3g}"]
+            for p in doc["params"] for i in steps]
+    return _table("Adam, step by step", ["parameter", "step", "value", "grad", "m", "v", "update", "lr"], rows)

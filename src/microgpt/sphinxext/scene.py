@@ -37,8 +37,13 @@ SCENES = {  # scene name -> the kind of snapshot file it draws
     "embeddings": "embeddings",
     "attention": "manifest",
     "sampling": "inference",
+    "tokens": "manifest",
+    "forward": "manifest",
+    "autograd": "autograd",
+    "adam": "adam",
 }
-TIME_AXIS = ("training", "embeddings", "attention")  # scenes the page's step control drives
+TIME_AXIS = ("training", "embeddings", "attention", "tokens", "forward", "adam")  # driven by the step control
+LINKS = json.loads((Path(__file__).parent / "scene_links.json").read_text(encoding="utf-8"))
 
 
 class scene_figure(nodes.General, nodes.Element):
@@ -128,11 +133,20 @@ class SceneDirective(SphinxDirective):
             return fallbacks.training(doc)
         if name == "embeddings":
             return fallbacks.embeddings(doc, vocab)
+        if name == "sampling":
+            return fallbacks.sampling(doc, vocab, 0.5)
+        if name == "autograd":
+            return fallbacks.autograd(doc)
+        if name == "adam":
+            return fallbacks.adam(doc)
+        last = path.parent / f"checkpoints/step-{manifest['checkpoints'][-1]:04d}.json"
+        checkpoint = self.load(last, last.relative_to(path.parent).as_posix())
+        probe = manifest["probes"][0]
         if name == "attention":
-            last = path.parent / f"checkpoints/step-{manifest['checkpoints'][-1]:04d}.json"
-            checkpoint = self.load(last, last.relative_to(path.parent).as_posix())
-            return fallbacks.attention(checkpoint, manifest["probes"][0], vocab)
-        return fallbacks.sampling(doc, vocab, 0.5)
+            return fallbacks.attention(checkpoint, probe, vocab)
+        if name == "tokens":
+            return fallbacks.tokens(checkpoint, probe, vocab)
+        return fallbacks.forward(checkpoint, probe, vocab)
 
 
 def visit_scene_html(self, node):
@@ -141,7 +155,8 @@ def visit_scene_html(self, node):
     here = posixpath.dirname(self.builder.current_docname)
     url = posixpath.relpath(node["snapshot"], here or ".")
     attrs = {"data-scene": node["scene"], "data-snapshot": url, "data-height": str(node["height"]),
-             "data-time-axis": "true" if node["scene"] in TIME_AXIS else "false", "data-steps": str(node["steps"])}
+             "data-time-axis": "true" if node["scene"] in TIME_AXIS else "false", "data-steps": str(node["steps"]),
+             "data-links": json.dumps(LINKS[node["scene"]]["elements"], sort_keys=True, separators=(",", ":"))}
     caption = html.escape(node["caption"])
     if node["lines"]:
         attrs["data-lines"] = node["lines"]
@@ -154,7 +169,7 @@ def visit_scene_html(self, node):
     alt = html.escape(node["alt"])
     self.body.append(
         f'<figure class="mg-scene" {data}>'
-        f'<div class="mg-scene-stage" style="height:{node["height"]}px" role="img" aria-label="{alt}"></div>'
+        f'<div class="mg-scene-stage" style="height:{node["height"]}px" role="group" aria-label="{alt}"></div>'
         f'<div class="mg-scene-fallback">{node["fallback"]}<p class="mg-scene-alt">{alt}</p></div>'
         f'<figcaption>{caption}</figcaption></figure>')
     raise nodes.SkipNode
