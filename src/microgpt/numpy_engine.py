@@ -59,7 +59,8 @@ def forward(sd: dict, config: GPTConfig, tokens, n: int) -> dict:
     Position t attends to positions 0..t only (the causal mask), exactly what the scalar KV cache sees.
     """
     C, H, D = config.n_embd, config.n_head, config.head_dim
-    ids = np.asarray(tokens[:n])
+    tokens = np.asarray(tokens)
+    ids = tokens[:n]
     acts = {"tokens": ids, "x0": sd["wte"][ids] + sd["wpe"][:n]}  # (n, C) joint token and position embedding
     x, acts["scale0"] = rmsnorm(acts["x0"])
     acts["x_norm0"] = x
@@ -70,7 +71,7 @@ def forward(sd: dict, config: GPTConfig, tokens, n: int) -> dict:
         a["w_qkv"] = np.concatenate([sd[f"layer{li}.attn_w{c}"] for c in "qkv"])  # (3C, C): q, k, v in one product
         qkv = a["xn"] @ a["w_qkv"].T  # (n, 3C)
         a["q"], a["k"], a["v"] = qkv[:, :C], qkv[:, C:2 * C], qkv[:, 2 * C:]
-        qh, kh, vh = qkv.reshape(n, 3, H, D).transpose(1, 2, 0, 3)  # (H, n, D) each
+        qh, kh, vh = a["heads"] = qkv.reshape(n, 3, H, D).transpose(1, 2, 0, 3)  # (H, n, D) each
         a["attn_weights"] = softmax((qh @ kh.transpose(0, 2, 1)) * (D**0.5) ** -1 + causal_mask(n))  # (H, n, n)
         a["x_attn"] = (a["attn_weights"] @ vh).transpose(1, 0, 2).reshape(n, C)  # (n, C), heads side by side
         a["attn_out"] = a["x_attn"] @ sd[f"layer{li}.attn_wo"].T  # (n, C)
@@ -86,7 +87,7 @@ def forward(sd: dict, config: GPTConfig, tokens, n: int) -> dict:
     acts["logits"] = x @ sd["lm_head"].T  # (n, V)
     acts["probs"] = softmax(acts["logits"])
     if len(tokens) > n:  # targets known: the loss (at inference there is none)
-        acts["targets"] = np.asarray(tokens[1:n + 1])
+        acts["targets"] = tokens[1:n + 1]
         acts["losses"] = -np.log(acts["probs"][np.arange(n), acts["targets"]])  # (n,) loss at each position
         acts["loss"] = (1 / n) * np.add.reduce(acts["losses"])
     return acts
@@ -109,7 +110,7 @@ def backward(sd: dict, grads: dict, config: GPTConfig, acts: dict) -> None:
         # 1) Multi-head attention block, backwards
         grads[f"layer{li}.attn_wo"][...] = dx.T @ a["x_attn"]
         dout = (dx @ sd[f"layer{li}.attn_wo"]).reshape(n, H, D).transpose(1, 0, 2)  # (H, n, D)
-        qh, kh, vh = (a[c].reshape(n, H, D).transpose(1, 0, 2) for c in "qkv")
+        qh, kh, vh = a["heads"]  # (H, n, D) each, as forward() split them
         w = a["attn_weights"]  # (H, n, n)
         dw = dout @ vh.transpose(0, 2, 1)
         dlogit = w * (dw - np.add.reduce(dw * w, axis=-1, keepdims=True)) * (D**0.5) ** -1  # softmax, 1/sqrt(D)
