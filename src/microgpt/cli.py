@@ -15,7 +15,7 @@ from .snapshot import SnapshotConfig, SnapshotError, check_dir, export
 OPTION_OF = {
     "seed": "--seed", "n_embd": "--n-embd", "n_head": "--n-head", "n_layer": "--n-layer",
     "block_size": "--block-size", "learning_rate": "--learning-rate", "num_steps": "--steps",
-    "temperature": "--temperature", "num_samples": "--samples",
+    "temperature": "--temperature", "num_samples": "--samples", "probes": "--probes",
 }
 
 
@@ -128,10 +128,6 @@ def snapshot(args, prog: str) -> int:
                        progress=progress_bar())
     except SnapshotError as e:
         return fail(prog, str(e))
-    except ValueError as e:
-        if "probe words" in str(e):
-            return fail(prog, f"argument --probes: {e}")
-        raise
     print(f"wrote {len(paths)} files to {args.out}")
     return 0
 

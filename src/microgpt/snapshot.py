@@ -23,7 +23,7 @@ import numpy as np
 
 from . import __version__
 from .autograd import Value, topological_order
-from .config import GPTConfig, SampleConfig, TrainConfig
+from .config import ConfigError, GPTConfig, SampleConfig, TrainConfig
 from .dataset import resolve_data_path
 from .inference import draw
 from .model import softmax
@@ -379,10 +379,10 @@ def export(out: Path, config=GPTConfig(), train=TrainConfig(), sample=SampleConf
     run = Run.setup(config, train, data=data_path, engine=engine)
     missing = [w for w in snap.probes if w not in set(run.docs)]
     if missing:
-        raise ValueError(f"probe words not in the dataset: {', '.join(missing)}")
+        raise ConfigError("probes", f"words not in the dataset: {', '.join(missing)}")
     bad = [w for w in snap.probes if len(w) + 1 > config.block_size]
     if bad:
-        raise ValueError(f"probe words longer than block_size - 1 = {config.block_size - 1}: {', '.join(bad)}")
+        raise ConfigError("probes", f"words longer than block_size - 1 = {config.block_size - 1}: {', '.join(bad)}")
     files = record(run, sample, snap, progress)
     texts = {}
     for name, body in files.items():
