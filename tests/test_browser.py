@@ -25,6 +25,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 PAGE_BUDGET = 700_000  # bytes, gzipped, everything a first view loads (three.js included)
 SNAPSHOT_BUDGET = 150_000
 REPORT = {}
+SCENE_PAGES = {"sections/model.html": ["tokens", "attention", "forward"], "sections/parameters.html": ["embeddings"],
+               "sections/autograd.html": ["autograd"], "sections/training.html": ["training", "adam"],
+               "sections/inference.html": ["sampling"]}
 
 
 @pytest.fixture(scope="module")
@@ -204,14 +207,17 @@ def test_lost_context_shows_the_fallback_and_recovers(server, webgl_browser):
 
 
 def test_reduced_motion_shows_no_animation_without_user_action(server, webgl_browser):
-    for name, scene in [("sections/parameters.html", "embeddings"), ("sections/training.html", "training")]:
-        page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene, reduced_motion="reduce")
-        stage = figure.locator(".mg-scene-stage")
-        first = stage.screenshot()
-        page.wait_for_timeout(1500)
-        assert stage.screenshot() == first, name
-        assert page.locator(".mg-step button").get_attribute("aria-pressed") == "false"
-        assert errors == []
+    for name, scenes in SCENE_PAGES.items():
+        for scene in scenes:
+            page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene, reduced_motion="reduce")
+            stage = figure.locator(".mg-scene-stage")
+            first = stage.screenshot()
+            page.wait_for_timeout(1500)
+            assert stage.screenshot() == first, (name, scene)
+            play = page.locator(".mg-step button")
+            assert play.count() == 0 or play.get_attribute("aria-pressed") == "false"  # nothing plays by itself
+            assert errors == []
+            page.context.close()
 
 
 def test_scene_controls_work_from_the_keyboard(server, webgl_browser):
@@ -235,11 +241,6 @@ def test_scene_controls_work_from_the_keyboard(server, webgl_browser):
     page.wait_for_timeout(300)
     assert "temperature 1" in figure.locator(".mg-readout").inner_text()
     assert errors == []
-
-
-SCENE_PAGES = {"sections/model.html": ["tokens", "attention", "forward"], "sections/parameters.html": ["embeddings"],
-               "sections/autograd.html": ["autograd"], "sections/training.html": ["training", "adam"],
-               "sections/inference.html": ["sampling"]}
 
 
 @pytest.mark.parametrize("name", SCENE_PAGES)
