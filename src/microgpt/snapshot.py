@@ -9,10 +9,13 @@ Files (each with a `metadata` block; `manifest.json` lists them all):
 - adam.json: value, gradient, moments and update of a few parameters at every step.
 """
 
+import functools
 import hashlib
 import json
 import math
 import random
+import shutil
+import tempfile
 from bisect import bisect
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -93,6 +96,14 @@ def schema() -> dict:
     return json.loads(resources.files("microgpt").joinpath("snapshot.schema.json").read_text(encoding="utf-8"))
 
 
+@functools.cache
+def validator():
+    """One validator for every file checked (jsonschema is imported only when something is checked)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema())
+
+
 class _NotANumber(str):
     """What NaN/Infinity parse to: a string, so the schema's number type rejects it at its own path."""
 
@@ -103,10 +114,9 @@ def json_path(path) -> str:
 
 def check_document(doc, name: str) -> None:
     """Schema, then what a schema cannot say: each tensor's data has prod(shape) numbers."""
-    import jsonschema
+    from jsonschema.exceptions import best_match
 
-    validator = jsonschema.Draft202012Validator(schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    error = best_match(validator().iter_errors(doc))
     if error is not None:
         raise SnapshotError(f"{name}: {json_path(error.absolute_path)}: {error.message}")
 
@@ -396,9 +406,6 @@ def export(out: Path, config=GPTConfig(), train=TrainConfig(), sample=SampleConf
 
 def write_all(out: Path, texts: dict[str, str]) -> list[Path]:
     """Write into a fresh sibling folder, then swap it in: a reader never sees half an export."""
-    import shutil
-    import tempfile
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:

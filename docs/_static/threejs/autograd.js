@@ -42,14 +42,13 @@ export async function create({ stage, options, data }) {
   function update() {
     next.disabled = all.disabled = done === nodes.length;
     reset.disabled = done === 0;
-    const processed = new Set(order.slice(0, done).map((n) => n.id));
-    const reached = new Set(processed); // nodes whose gradient is already final: processed ones and the output
+    const processed = new Set(order.slice(0, done).map((n) => n.id)); // their gradients are final
     nodes.forEach((n, i) => {
       const final = processed.has(n.id) || (n.id === data.output && done > 0);
       const current = done > 0 && order[done - 1].id === n.id;
       dots.setColorAt(i, color.set(current ? COLORS.chosen : final ? COLORS.rate : COLORS.bar));
       const name = n.label || n.op;
-      labels[i].set(`${name}\n${n.data.toPrecision(3)}${final || reached.has(n.id) ? `\ng ${n.grad.toPrecision(3)}` : ""}`);
+      labels[i].set(`${name}\n${n.data.toPrecision(3)}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`);
     });
     dots.instanceColor.needsUpdate = true;
     const visiting = done > 0 ? order[done - 1] : null;
