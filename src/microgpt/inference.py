@@ -11,8 +11,9 @@ def draw(rng: random.Random, probs: list[float]) -> int:
     return rng.choices(range(len(probs)), weights=probs)[0]
 
 
-def sample(engine, tokenizer: Tokenizer, rng: random.Random, temperature: float, block_size: int) -> str:
-    """One name: start from BOS, stop at BOS or when the block is full."""
+def sample(engine, tokenizer: Tokenizer, rng: random.Random, temperature: float, block_size: int,
+           draw=draw) -> str:
+    """One name: start from BOS, stop at BOS or when the block is full (draw(rng, probs) picks each token)."""
     cache = engine.new_cache()
     token_id = tokenizer.BOS
     sample = []

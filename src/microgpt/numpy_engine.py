@@ -15,7 +15,7 @@ import random
 import numpy as np
 
 from .config import GPTConfig, TrainConfig
-from .parameters import init_weights
+from .parameters import init_weights, matrix_views
 from .training import NonFiniteLossError
 
 
@@ -141,13 +141,8 @@ class NumpyEngine:
         self.grad = np.zeros_like(self.flat)
         self.m = np.zeros_like(self.flat)  # first moment buffer
         self.v = np.zeros_like(self.flat)  # second moment buffer
-        self.state_dict, self.grads, offset = {}, {}, 0
-        for name, mat in weights.items():  # views into the flat vectors, keyed by the original's names
-            shape = (len(mat), len(mat[0]))
-            size = shape[0] * shape[1]
-            self.state_dict[name] = self.flat[offset:offset + size].reshape(shape)
-            self.grads[name] = self.grad[offset:offset + size].reshape(shape)
-            offset += size
+        self.state_dict = matrix_views(self.flat, config, vocab_size)  # keyed by the original's names
+        self.grads = matrix_views(self.grad, config, vocab_size)
 
     @property
     def num_params(self) -> int:

@@ -25,6 +25,15 @@ def state_dict_shapes(config: GPTConfig, vocab_size: int) -> dict[str, tuple[int
     return shapes
 
 
+def matrix_views(flat, config: GPTConfig, vocab_size: int) -> dict:
+    """Name -> (rows, cols) view into a flat array laid out like `params` (line 89): matrices in order, row-major."""
+    views, offset = {}, 0
+    for name, (rows, cols) in state_dict_shapes(config, vocab_size).items():
+        views[name] = flat[offset:offset + rows * cols].reshape(rows, cols)
+        offset += rows * cols
+    return views
+
+
 def init_weights(config: GPTConfig, vocab_size: int, rng: random.Random) -> dict[str, list[list[float]]]:
     """Every parameter matrix as floats, drawn in the original's order and keyed by its names."""
     return {name: matrix(rng, rows, cols) for name, (rows, cols) in state_dict_shapes(config, vocab_size).items()}

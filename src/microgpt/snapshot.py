@@ -28,10 +28,10 @@ from . import __version__
 from .autograd import Value, topological_order
 from .config import ConfigError, GPTConfig, SampleConfig, TrainConfig
 from .dataset import resolve_data_path
-from .inference import draw
+from .inference import draw, sample
 from .model import softmax
 from .numpy_engine import forward
-from .parameters import state_dict_shapes
+from .parameters import matrix_views, state_dict_shapes
 from .run import Run
 from .sections import REFERENCE_SHA256
 from .training import document_tokens
@@ -183,22 +183,13 @@ def param_index(name: str, run: Run) -> int:
     rows, cols = shapes[matrix]
     if not (0 <= r < rows and 0 <= c < cols):
         raise ValueError(f"{name!r} is outside {matrix}'s shape ({rows}, {cols})")
-    offset = 0
-    for key, (nr, nc) in shapes.items():
-        if key == matrix:
-            return offset + r * cols + c
-        offset += nr * nc
-    raise AssertionError("unreachable")
+    index = np.arange(sum(nr * nc for nr, nc in shapes.values()))
+    return int(matrix_views(index, run.config, run.tokenizer.vocab_size)[matrix][r, c])
 
 
 def arrays_of(run: Run) -> dict:
     """The engine's parameters as float64 arrays keyed by state_dict name (a copy)."""
-    flat = run.engine.weights()
-    out, offset = {}, 0
-    for name, (rows, cols) in state_dict_shapes(run.config, run.tokenizer.vocab_size).items():
-        out[name] = flat[offset:offset + rows * cols].reshape(rows, cols)
-        offset += rows * cols
-    return out
+    return matrix_views(run.engine.weights(), run.config, run.tokenizer.vocab_size)
 
 
 def trace(sd: dict, config: GPTConfig, tokens: list[int]) -> dict:
@@ -275,25 +266,24 @@ def autograd_record(run: Run) -> dict:
 
 
 def sample_record(run: Run, temperature: float, num_samples: int) -> list[dict]:
-    """Samples as the original draws them, and at each position what the draw saw."""
+    """Samples as the original draws them (inference.sample), and at each position what the draw saw."""
+    seen = []  # one entry per draw, in order
+
+    def recording_draw(rng, probs):
+        state = rng.getstate()
+        u = rng.random()  # the number random.choices is about to draw
+        rng.setstate(state)
+        token_id = draw(rng, probs)
+        cum = list(accumulate(probs))
+        assert bisect(cum, u * cum[-1], 0, len(probs) - 1) == token_id  # the draw explains the choice
+        seen.append({"probs": probs, "draw": u, "token": token_id, "argmax": int(np.argmax(probs))})
+        return token_id
+
     samples = []
-    tok = run.tokenizer
     for _ in range(num_samples):
-        cache = run.engine.new_cache()
-        token_id, positions, name = tok.BOS, [], []
-        for pos_id in range(run.config.block_size):
-            probs = run.engine.next_token_probs(token_id, pos_id, cache, temperature)
-            state = run.rng.getstate()
-            u = run.rng.random()  # the number random.choices is about to draw
-            run.rng.setstate(state)
-            token_id = draw(run.rng, probs)
-            cum = list(accumulate(probs))
-            assert bisect(cum, u * cum[-1], 0, len(probs) - 1) == token_id  # the draw explains the choice
-            positions.append({"probs": probs, "draw": u, "token": token_id, "argmax": int(np.argmax(probs))})
-            if token_id == tok.BOS:
-                break
-            name.append(tok.uchars[token_id])
-        samples.append({"name": "".join(name), "positions": positions})
+        start = len(seen)
+        name = sample(run.engine, run.tokenizer, run.rng, temperature, run.config.block_size, draw=recording_draw)
+        samples.append({"name": name, "positions": seen[start:]})
     return samples
 
 
