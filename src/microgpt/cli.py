@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, GPTConfig, SampleConfig, TrainConfig
+from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
 from .dataset import DATA_ENV, DataError
 from .run import ENGINES, run
-from .snapshot import SnapshotConfig, SnapshotError, check_dir, export
 
 # config field -> the option that sets it, so errors name what the user typed
 OPTION_OF = {
@@ -19,6 +18,10 @@ OPTION_OF = {
 }
 
 
+# the options a page's form sets too (the live page names its fields after them)
+FORM_OPTIONS = ("seed", "n-embd", "n-head", "n-layer", "block-size", "learning-rate", "steps", "temperature", "samples")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but errors are one line: no usage block before them."""
 
@@ -26,13 +29,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def config_error_message(e: ConfigError) -> tuple[str, str]:
+    """The option a ConfigError is about, and the one line that says what is wrong with it."""
+    option = OPTION_OF.get(e.field, e.field)
+    return option, f"argument {option}: {e.detail}"
+
+
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """The original's constants as options, with its defaults (read from the config dataclasses)."""
-    g, t, s = GPTConfig(), TrainConfig(), SampleConfig()
     p.add_argument("--data", metavar="PATH",
                    help=f"names file (default: ${DATA_ENV}, else the cache, else a download)")
     p.add_argument("--engine", choices=ENGINES, default="scalar",
                    help="scalar: the original's Values (default); numpy: the same model with arrays")
+    add_form_options(p)
+
+
+def add_form_options(p: argparse.ArgumentParser) -> None:
+    """The FORM_OPTIONS: the model's shape, the seed, the schedule and sampling."""
+    g, t, s = GPTConfig(), TrainConfig(), SampleConfig()
     p.add_argument("--seed", type=int, default=t.seed, help=f"random seed (default {t.seed})")
     p.add_argument("--n-embd", type=int, default=g.n_embd, help=f"embedding dimension (default {g.n_embd})")
     p.add_argument("--n-head", type=int, default=g.n_head, help=f"attention heads (default {g.n_head})")
@@ -112,6 +126,8 @@ def numbers(text: str) -> tuple[float, ...]:
 
 def snapshot(args, prog: str) -> int:
     """`microgpt snapshot --out DIR` records a run; `--check DIR` validates one."""
+    from .snapshot import SnapshotError, check_dir, export
+
     if args.check:
         try:
             paths = check_dir(Path(args.check))
@@ -148,7 +164,7 @@ def main(argv=None) -> int:
             return 0
         return snapshot(args, prog)
     except ConfigError as e:
-        return fail(prog, f"argument {OPTION_OF.get(e.field, e.field)}: {e.detail}")
+        return fail(prog, config_error_message(e)[1])
     except DataError as e:
         return fail(prog, f"argument --data: {e}")
     except BrokenPipeError:

@@ -67,6 +67,16 @@ class SampleConfig:
             raise ConfigError("num_samples", f"must be an integer >= 0, got {self.num_samples!r}")
 
 
+@dataclass(frozen=True)
+class SnapshotConfig:
+    """What `microgpt snapshot` records besides the run itself."""
+
+    checkpoint_every: int = 10  # a checkpoint at step 0, every this many steps, and the last step
+    probes: tuple[str, ...] = ("emma", "olivia", "ava")  # words traced at every checkpoint (must be in the dataset)
+    temperatures: tuple[float, ...] = (0.2, 0.5, 1.0)  # sampled after training, each from the same state
+    adam_params: tuple[str, ...] = ("wte[BOS][0]", "wte[a][0]", "layer0.attn_wq[0][0]", "lm_head[a][0]")
+
+
 class ConfigError(ValueError):
     """A setting out of range; `field` names it so the CLI can name its option."""
 

@@ -5,8 +5,6 @@ import math
 import random
 from contextlib import contextmanager
 
-import numpy as np
-
 from .autograd import Value
 from .config import GPTConfig, TrainConfig
 from .model import gpt, softmax
@@ -85,15 +83,15 @@ class ScalarEngine:
         """Lines 175-182: one Adam step, gradients cleared."""
         self.adam.update(lr_t, step)
 
-    def weights(self) -> np.ndarray:
+    def weights(self) -> list[float]:
         """Every parameter's value, flat in `params` order."""
-        return np.array([p.data for p in self.params])
+        return [p.data for p in self.params]
 
-    def gradient(self) -> np.ndarray:
-        return np.array([float(p.grad) for p in self.params])
+    def gradient(self) -> list[float]:
+        return [float(p.grad) for p in self.params]
 
-    def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.array(self.adam.m), np.array(self.adam.v)
+    def moments(self) -> tuple[list[float], list[float]]:
+        return list(self.adam.m), list(self.adam.v)
 
     def next_token_probs(self, token_id: int, pos_id: int, cache, temperature: float) -> list[float]:
         """Line 194-195: the next token's probabilities at this temperature, extending the cache."""

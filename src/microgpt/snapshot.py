@@ -17,7 +17,7 @@ import random
 import shutil
 import tempfile
 from bisect import bisect
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import resources
 from itertools import accumulate
 from pathlib import Path
@@ -26,7 +26,7 @@ import numpy as np
 
 from . import __version__
 from .autograd import Value, topological_order
-from .config import ConfigError, GPTConfig, SampleConfig, TrainConfig
+from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
 from .dataset import resolve_data_path
 from .inference import draw, sample
 from .model import softmax
@@ -38,8 +38,6 @@ from .training import document_tokens
 
 FORMAT_VERSION = 1
 SIGNIFICANT_DIGITS = 4
-DEFAULT_PROBES = ("emma", "olivia", "ava")
-DEFAULT_TEMPERATURES = (0.2, 0.5, 1.0)
 
 
 TRACE_LAYER_KEYS = ("xn", "q", "k", "v", "attn_weights", "x_attn", "attn_out", "x_mid", "xn2", "h", "h_relu",
@@ -48,16 +46,6 @@ TRACE_LAYER_KEYS = ("xn", "q", "k", "v", "attn_weights", "x_attn", "attn_out", "
 
 class SnapshotError(ValueError):
     """A snapshot file that does not follow the schema; the message names the file and the JSON path."""
-
-
-@dataclass(frozen=True)
-class SnapshotConfig:
-    """What to record besides the run itself."""
-
-    checkpoint_every: int = 10  # a checkpoint at step 0, every this many steps, and the last step
-    probes: tuple[str, ...] = DEFAULT_PROBES  # words traced at every checkpoint (must be in the dataset)
-    temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES  # sampled after training, each from the same state
-    adam_params: tuple[str, ...] = ("wte[BOS][0]", "wte[a][0]", "layer0.attn_wq[0][0]", "lm_head[a][0]")
 
 
 # --- writing -----------------------------------------------------------------------------------------------
@@ -189,7 +177,7 @@ def param_index(name: str, run: Run) -> int:
 
 def arrays_of(run: Run) -> dict:
     """The engine's parameters as float64 arrays keyed by state_dict name (a copy)."""
-    return matrix_views(run.engine.weights(), run.config, run.tokenizer.vocab_size)
+    return matrix_views(np.asarray(run.engine.weights(), dtype=float), run.config, run.tokenizer.vocab_size)
 
 
 def trace(sd: dict, config: GPTConfig, tokens: list[int]) -> dict:

@@ -1,0 +1,45 @@
+"""The scalar path needs no NumPy: the browser's Python has none. Run it where `import numpy` fails."""
+
+import subprocess
+import sys
+
+from microgpt.cli import main
+
+SCALAR_PATH = ("config", "dataset", "tokenizer", "autograd", "parameters", "model", "optimizer", "training",
+               "inference", "scalar", "run", "cli", "live", "sections", "reference")
+WITHOUT_NUMPY = "import sys; sys.modules['numpy'] = None  # `import numpy` now raises ImportError\n"
+
+
+def python_without_numpy(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", WITHOUT_NUMPY + code], capture_output=True, text=True)
+
+
+def test_numpy_is_really_blocked():
+    result = python_without_numpy("import microgpt.numpy_engine")
+    assert result.returncode != 0 and "numpy" in result.stderr
+
+
+def test_scalar_path_imports_without_numpy():
+    imports = "; ".join(f"import microgpt.{m}" for m in SCALAR_PATH)
+    result = python_without_numpy(imports + "; print(sorted(m for m, mod in sys.modules.items() if m.startswith('numpy') and mod))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
+
+
+def test_cli_run_without_numpy_prints_what_it_prints_with_it(capsys, names_path):
+    argv = ["run", "--data", str(names_path), "--steps", "3", "--samples", "3", "--n-layer", "2"]
+    assert main(argv) == 0
+    expected = capsys.readouterr().out
+    result = python_without_numpy(f"from microgpt.cli import main; sys.exit(main({argv!r}))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
+
+
+def test_live_session_without_numpy(capsys, names_path):
+    assert main(["run", "--data", str(names_path), "--steps", "4", "--samples", "2"]) == 0
+    expected = capsys.readouterr().out
+    code = (f"from microgpt.live import Session\ns = Session({{'steps': '4', 'samples': '2'}}, data={str(names_path)!r})\n"
+            "print('\\n'.join(s.header() + s.transcript()))")
+    result = python_without_numpy(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
