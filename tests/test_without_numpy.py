@@ -21,7 +21,8 @@ def test_numpy_is_really_blocked():
 
 def test_scalar_path_imports_without_numpy():
     imports = "; ".join(f"import microgpt.{m}" for m in SCALAR_PATH)
-    result = python_without_numpy(imports + "; print(sorted(m for m, mod in sys.modules.items() if m.startswith('numpy') and mod))")
+    loaded = "print(sorted(m for m, mod in sys.modules.items() if m.startswith('numpy') and mod))"
+    result = python_without_numpy(f"{imports}; {loaded}")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
 
@@ -38,7 +39,8 @@ def test_cli_run_without_numpy_prints_what_it_prints_with_it(capsys, names_path)
 def test_live_session_without_numpy(capsys, names_path):
     assert main(["run", "--data", str(names_path), "--steps", "4", "--samples", "2"]) == 0
     expected = capsys.readouterr().out
-    code = (f"from microgpt.live import Session\ns = Session({{'steps': '4', 'samples': '2'}}, data={str(names_path)!r})\n"
+    code = ("from microgpt.live import Session\n"
+            f"s = Session({{'steps': '4', 'samples': '2'}}, data={str(names_path)!r})\n"
             "print('\\n'.join(s.header() + s.transcript()))")
     result = python_without_numpy(code)
     assert result.returncode == 0, result.stderr
