@@ -1,0 +1,24 @@
+// Run Python under Pyodide in Node, with the port installed from a wheel: the browser's runtime, without a browser.
+// node run.mjs PYODIDE_DIR WHEEL [HOST_DIR ...] < code.py
+//   Each HOST_DIR is mounted at the same path inside Pyodide's file system; the code's stdout and stderr pass
+//   through, line by line; the exit status is 1 if the code raised (its traceback goes to stderr).
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [pyodideDir, wheel, ...mounts] = process.argv.slice(2);
+const { loadPyodide } = await import(pathToFileURL(resolve(pyodideDir, "pyodide.mjs")).href);
+const pyodide = await loadPyodide({ indexURL: resolve(pyodideDir) + "/" });
+pyodide.setStdout({ batched: (line) => process.stdout.write(line + "\n") });
+pyodide.setStderr({ batched: (line) => process.stderr.write(line + "\n") });
+pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel");
+for (const dir of mounts) {
+  pyodide.FS.mkdirTree(resolve(dir));
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: resolve(dir) }, resolve(dir));
+}
+try {
+  await pyodide.runPythonAsync(readFileSync(0, "utf-8"));
+} catch (e) {
+  process.stderr.write(String(e.message ?? e) + "\n");
+  process.exitCode = 1;
+}
