@@ -5,6 +5,7 @@ from .. import __version__
 
 def setup(app):
     from .cite import setup_cite
+    from .live import setup_live
     from .notebooks import setup_notebooks
     from .original import setup_original
     from .scene import setup_scene
@@ -15,4 +16,5 @@ def setup(app):
     setup_cite(app)
     setup_notebooks(app)
     setup_scene(app)
+    setup_live(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
