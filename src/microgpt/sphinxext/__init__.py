@@ -5,6 +5,7 @@ from .. import __version__
 
 def setup(app):
     from .cite import setup_cite
+    from .figures import setup_figures
     from .notebooks import setup_notebooks
     from .original import setup_original
     from .scene import setup_scene
@@ -13,6 +14,7 @@ def setup(app):
     setup_shared(app)
     setup_original(app)
     setup_cite(app)
+    setup_figures(app)
     setup_notebooks(app)
     setup_scene(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
