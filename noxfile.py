@@ -100,13 +100,18 @@ def serve(session):
 
 @nox.session
 def bench(session):
-    """Time a training step of the original and of each engine, side by side, and print the ratios."""
-    install(session)
+    """Time a training step of the original, each engine and the port under Pyodide, side by side; print ratios.
+
+    With a built site in docs/_build/html (nox -s docs), it also times live.html in headless Chromium.
+    """
+    install(session, "test")
+    npm_ci(session)
     env = data_env()
     data = env.get("MICROGPT_DATA") or session.run(
         "python", "-c", "from microgpt.dataset import resolve_data_path; print(resolve_data_path())",
         silent=True).strip()
-    session.run("python", "benchmarks/bench.py", "--data", data, *session.posargs)
+    site = ["--site", str(BUILD / "html")] if (BUILD / "html" / "live.html").is_file() else []
+    session.run("python", "benchmarks/bench.py", "--data", data, *site, *session.posargs)
 
 
 @nox.session
