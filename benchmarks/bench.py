@@ -105,7 +105,8 @@ def main(argv=None):
                        f"{platform.python_version()}, NumPy {numpy.__version__}",
             "date": time.strftime("%Y-%m-%d"),
             "command": f"nox -s bench -- --steps {args.steps} --numpy-steps {args.numpy_steps}",
-            "engines": rows, **({"runtimes": runtimes} if runtimes else {}), **({"browser": browser} if browser else {})}
+            "engines": rows}
+        results.update({k: v for k, v in (("runtimes", runtimes), ("browser", browser)) if v})
         Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if not all(r["identical_output"] for r in rows) or (runtimes and not runtimes["identical_output"]):
         sys.exit("an engine's output differs from the reference's")
