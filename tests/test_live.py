@@ -150,3 +150,40 @@ def test_worker_calls(names_path, monkeypatch):
         "field": "n-embd", "message": "argument --n-embd: 16 is not divisible by n_head=3"}
     missing = json.loads(call("live.fly", "[]"))["error"]
     assert "microgpt.live does not offer" in missing["message"]
+
+
+def test_a_saved_run_continues_bit_for_bit(names_path, monkeypatch):
+    """Train 20, carry the run to another page (a new Session from the saved text), train 10: as one 30-step run."""
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    whole = Session({"steps": "30", "samples": "4"})
+    first = Session({"steps": "30", "samples": "4"})
+    first.train(20)
+    first.generate(1.3)
+    first.sample_next()
+    whole.train(20)
+    whole.generate(1.3)
+    whole.sample_next()
+    second = Session.restore(first.save())
+    assert second.lines == first.lines
+    for s in (second, whole):
+        s.sample_next()
+        s.train(10)
+    assert second.lines == whole.lines and second.history == whole.history
+    assert second.run.engine.weights() == whole.run.engine.weights()
+    assert (second.run.engine.adam.m, second.run.engine.adam.v) == (whole.run.engine.adam.m, whole.run.engine.adam.v)
+    assert second.save() == whole.save()
+
+
+def test_a_saved_run_with_its_own_documents(tmp_path):
+    docs = UNICODE_DOCS
+    s = Session({"n-embd": "4", "n-head": "2", "steps": "8"}, docs, "mine.txt")
+    s.train(3)
+    t = Session.restore(s.save())
+    assert t.run.docs == s.run.docs and t.name == "mine.txt"
+    assert t.train(5)["lines"] == s.train(5)["lines"]
+
+
+@pytest.mark.parametrize("text", ["", "{}", '{"format": 1}', "[1]"])
+def test_a_damaged_save_is_one_message(text):
+    with pytest.raises(PageError, match="cannot be restored"):
+        Session.restore(text)

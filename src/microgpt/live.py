@@ -7,7 +7,10 @@ parser, and the transcript lines are the ones `microgpt.run.run` prints, in the 
 """
 
 import argparse
+import base64
+import json
 import math
+import struct
 
 from .cli import FORM_OPTIONS, Parser, add_form_options, config_error_message, configs
 from .config import ConfigError, SampleConfig
@@ -20,6 +23,19 @@ from .training import NonFiniteLossError
 MAX_DOCUMENTS_BYTES = 1_000_000  # pasted or uploaded documents; names.txt is 228,145 bytes
 MAX_GENERATE_TEMPERATURE = 2.0  # Generate takes any temperature in (0, MAX_GENERATE_TEMPERATURE]
 INFERENCE_HEADER = ["", "--- inference (new, hallucinated names) ---"]  # line 188's print: a blank line first
+SAVE_FORMAT = 1  # of Session.save's text
+
+
+def _pack(floats) -> str:
+    """Doubles as base64 of their IEEE 754 bytes: every bit kept."""
+    return base64.b64encode(struct.pack(f"<{len(floats)}d", *floats)).decode()
+
+
+def _unpack(text: str, count: int | None = None) -> list[float]:
+    raw = base64.b64decode(text)
+    if count is not None and len(raw) != 8 * count:
+        raise ValueError(f"{len(raw) // 8} numbers where the model has {count}")
+    return list(struct.unpack(f"<{len(raw) // 8}d", raw))
 
 
 class PageError(ValueError):
@@ -74,6 +90,7 @@ class Session:
     """One run on the page: set up, then train, extend and generate in small calls; every call returns lines."""
 
     def __init__(self, form: dict, documents: bytes | None = None, name: str = "documents", data=None):
+        self.form, self.documents, self.name = dict(form), documents, name  # what a saved run is rebuilt from
         config, train, self.sample_config = parse_settings(form)
         try:
             docs = parse_documents(documents, name) if documents is not None else load_docs(data)
@@ -81,6 +98,8 @@ class Session:
             raise PageError("documents", str(e)) from None
         self.run = Run.setup(config, train, docs=docs)
         self.sampler = None  # the names still to draw for the current Generate
+        self.lines = self.header()  # everything printed so far
+        self.history = []  # (loss, learning rate) of every step so far
 
     def header(self) -> list[str]:
         """Lines 21, 27 and 90's prints."""
@@ -105,6 +124,8 @@ class Session:
         try:
             for _ in range(todo):
                 trainer.train(1, on_step=on_step)
+                self.history.append((done[-1]["loss"], done[-1]["learning_rate"]))
+                self.lines.append(done[-1]["line"])
         except NonFiniteLossError as e:
             error = (f"Training stopped at {e}. The model is as it was after step {trainer.step}; "
                      "lower the learning rate and press Reset, or Generate from the model as it is.")
@@ -134,6 +155,7 @@ class Session:
         """Line 188: the inference header (the form's settings unless given); the names follow from `sample_next`."""
         config = config or self.sample_config
         self.sampler = (config, 0) if config.num_samples else None
+        self.lines += INFERENCE_HEADER
         return {"lines": list(INFERENCE_HEADER), "temperature": config.temperature}
 
     def sample_next(self) -> dict:
@@ -150,7 +172,51 @@ class Session:
         done = index + 1 >= config.num_samples
         if done:
             self.sampler = None
-        return {"lines": [f"sample {index+1:2d}: {name}"], "name": name, "done": done}
+        self.lines.append(f"sample {index+1:2d}: {name}")
+        return {"lines": [self.lines[-1]], "name": name, "done": done}
+
+    def save(self) -> str:
+        """The whole run as text, bit for bit: settings, documents, weights, Adam's buffers, step, horizon, random
+        state, history and transcript. `Session.restore` rebuilds it on another page."""
+        engine, trainer = self.run.engine, self.run.trainer
+        version, internal, gauss_next = self.run.rng.getstate()
+        return json.dumps({
+            "format": SAVE_FORMAT, "form": self.form, "name": self.name,
+            "documents": None if self.documents is None else base64.b64encode(self.documents).decode(),
+            "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
+            "weights": _pack(engine.weights()), "m": _pack(engine.adam.m), "v": _pack(engine.adam.v),
+            "history": _pack([x for pair in self.history for x in pair]), "lines": self.lines,
+            "sampler": None if self.sampler is None else [self.sampler[0].temperature, self.sampler[0].num_samples,
+                                                          self.sampler[1]]})
+
+    @classmethod
+    def restore(cls, text: str) -> "Session":
+        """A run saved by `save`, exactly as it was."""
+        try:
+            saved = json.loads(text)
+            if saved.get("format") != SAVE_FORMAT:
+                raise ValueError(f"format {saved.get('format')!r}, expected {SAVE_FORMAT}")
+            documents = None if saved["documents"] is None else base64.b64decode(saved["documents"])
+            session = cls(saved["form"], documents, saved["name"])
+            engine, trainer = session.run.engine, session.run.trainer
+            weights, m, v = (_unpack(saved[k], engine.num_params) for k in ("weights", "m", "v"))
+            for p, w in zip(engine.params, weights):
+                p.data = w
+            engine.adam.m[:], engine.adam.v[:] = m, v
+            trainer.step, trainer.num_steps = saved["step"], saved["num_steps"]
+            version, internal, gauss_next = saved["rng"]
+            session.run.rng.setstate((version, tuple(internal), gauss_next))
+            flat = _unpack(saved["history"])
+            session.history = list(zip(flat[::2], flat[1::2]))
+            session.lines = saved["lines"]
+            if saved["sampler"]:
+                temperature, num_samples, index = saved["sampler"]
+                session.sampler = (SampleConfig(temperature=temperature, num_samples=num_samples), index)
+        except PageError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
+            raise PageError("run", f"the saved run cannot be restored ({e}); press Reset to start again") from None
+        return session
 
     def transcript(self, steps: int | None = None) -> list[str]:
         """The whole original from here, all at once: what `microgpt run` prints (used by tests and Run)."""
@@ -184,6 +250,19 @@ def start(form: dict, documents_path: str | None = None, name: str = "documents"
             "vocab_size": _session.run.tokenizer.vocab_size}
 
 
+def save() -> str:
+    """The current run as text, for the page to keep in sessionStorage."""
+    return current().save()
+
+
+def restore(text: str) -> dict:
+    """The run another page saved: its status, transcript and history, to draw."""
+    global _session
+    _session = Session.restore(text)
+    return {**_session.status(), "lines": _session.lines, "history": _session.history,
+            "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None}
+
+
 def current() -> Session:
     if _session is None:
         raise PageError("run", "no run yet: press Run or Train first")
@@ -198,7 +277,7 @@ def reset() -> dict:
 
 
 API = {
-    "start": start, "reset": reset,
+    "start": start, "reset": reset, "save": save, "restore": restore,
     "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
