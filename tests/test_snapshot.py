@@ -65,7 +65,10 @@ def test_contents_agree_with_the_run(short_numpy, names_path):
     assert manifest["checkpoints"] == [0, 10, 20] and manifest["vocabulary"]["vocab_size"] == 27
     last = read(short_numpy, "checkpoints/step-0020.json")
     assert last["traces"]["emma"]["tokens"] == [26, 4, 12, 12, 0]
-    assert np.allclose(last["state_dict"]["wte"]["data"], run.engine.state_dict["wte"].ravel(), rtol=1e-3, atol=1e-12)
+    assert last["state_dict"].keys() == run.engine.state_dict.keys()  # every matrix, by its state_dict name
+    for name, w in run.engine.state_dict.items():
+        assert last["state_dict"][name]["shape"] == list(w.shape), name
+        assert np.allclose(last["state_dict"][name]["data"], w.ravel(), rtol=1e-3, atol=1e-12), name
 
 
 def test_pca_uses_one_basis_for_every_checkpoint(short_numpy):

@@ -3,7 +3,7 @@
 Files (each with a `metadata` block; `manifest.json` lists them all):
 - training.json: loss, learning rate and document of every step;
 - embeddings.json: wte of every checkpoint projected to 3D with one fixed PCA basis;
-- checkpoints/step-NNNN.json: wte, wpe and a full forward trace of each probe word at that step;
+- checkpoints/step-NNNN.json: every matrix of state_dict and a full forward trace of each probe word at that step;
 - inference.json: every sampled name, position by position: probabilities, the random draw, token, argmax;
 - autograd.json: a small expression's Value graph with data and gradients, and the size of a real step's graph;
 - adam.json: value, gradient, moments and update of a few parameters at every step.
@@ -292,7 +292,7 @@ def record(run: Run, sample: SampleConfig, snap: SnapshotConfig, progress=None) 
         sd = arrays_of(run)
         wte_by_checkpoint.append(sd["wte"])
         files[f"checkpoints/step-{step:04d}.json"] = {
-            "step": step, "state_dict": {"wte": tensor(sd["wte"]), "wpe": tensor(sd["wpe"])},
+            "step": step, "state_dict": {name: tensor(w) for name, w in sd.items()},
             "traces": {w: trace(sd, run.config, t) for w, t in probes.items()}}
 
     def weights_now():
