@@ -259,7 +259,7 @@ def restore(text: str) -> dict:
     """The run another page saved: its status, transcript and history, to draw."""
     global _session
     _session = Session.restore(text)
-    return {**_session.status(), "lines": _session.lines, "history": _session.history,
+    return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
             "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None}
 
 

@@ -53,6 +53,7 @@ class LiveRun extends EventTarget {
       this.emit("reset");
       this.print(result.lines);
       if (result.sampling) this.pending = { sampling: true };
+      this.emit("restored", result);
       this.emit("step", this.status);
     });
     return true;
