@@ -202,6 +202,13 @@ def test_cli_check(short_numpy, tmp_path, capsys):
     assert err.count("\n") == 1 and "manifest.json:1:2: not JSON" in err
 
 
+def test_cli_rejects_a_checkpoint_every_below_1(tmp_path, names_path, capsys):
+    code = main(["snapshot", "--out", str(tmp_path / "s"), "--data", str(names_path), "--checkpoint-every", "0"])
+    assert (code, capsys.readouterr().err) == (
+        2, "microgpt snapshot: error: argument --checkpoint-every: must be an integer >= 1, got 0\n")
+    assert not (tmp_path / "s").exists()
+
+
 def test_cli_rejects_unknown_probe(tmp_path, names_path, capsys):
     code = main(["snapshot", "--out", str(tmp_path / "s"), "--data", str(names_path), "--probes", "emma,zzzzqx",
                  "--steps", "1"])

@@ -60,7 +60,7 @@ def param_index(name: str, run: Run) -> int:
 def symmetric_eigen(a: list[list[float]], sweeps: int = 50) -> tuple[list[float], list[list[float]]]:
     """Eigenvalues and eigenvectors (columns of V) of a symmetric matrix, by cyclic Jacobi rotations.
 
-    Only +, -, *, / and sqrt, all correctly rounded in IEEE arithmetic: the same bits in every runtime.
+    Only ``+ - * /`` and sqrt, all correctly rounded in IEEE arithmetic: the same bits in every runtime.
     """
     n = len(a)
     a = [row[:] for row in a]
@@ -208,8 +208,6 @@ class Recorder:
         if too_long:
             raise ConfigError("probes", f"words longer than block_size - 1 = {run.config.block_size - 1}: "
                                         f"{', '.join(too_long)}")
-        if snap.checkpoint_every < 1:
-            raise ConfigError("checkpoint_every", f"must be >= 1, got {snap.checkpoint_every}")
         self.run, self.snap, self.sample = run, snap, sample
         self.adam_index = {name: param_index(name, run) for name in snap.adam_params}
         self.training = {"loss": [], "learning_rate": [], "doc": []}

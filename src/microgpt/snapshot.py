@@ -3,6 +3,7 @@
 `recorder.Recorder` records (in plain Python, so the browser's worker runs the same code); this module turns its
 documents into canonical JSON, checks them and writes them. Files (each with a `metadata` block;
 `manifest.json` lists them all):
+
 - training.json: loss, learning rate and document of every step;
 - embeddings.json: wte of every checkpoint projected to 3D with one PCA basis (recorder.py says which);
 - checkpoints/step-NNNN.json: every weight, exact (repr of each float, not rounded), and a full forward trace of
@@ -10,6 +11,7 @@ documents into canonical JSON, checks them and writes them. Files (each with a `
 - inference.json: every sampled name, position by position: probabilities, the random draw, token, argmax;
 - autograd.json: a small expression's Value graph with data and gradients, and the size of a real step's graph;
 - adam.json: value, gradient, moments and update of a few parameters at every step.
+
 Every other float is rounded to SIGNIFICANT_DIGITS significant digits.
 """
 
@@ -190,7 +192,8 @@ def trace_word(checkpoint: dict, uchars: list[str], word: str) -> dict:
 def metadata(kind: str, run: Run, data_sha256: str) -> dict:
     return {"format_version": FORMAT_VERSION, "kind": kind, "generator": "microgpt-illustrated",
             "version": __version__, "engine": run.engine.name, "config": asdict(run.config),
-            "train": {k: v for k, v in asdict(run.train_config).items() if k != "seed"},
+            "train": {**{k: v for k, v in asdict(run.train_config).items() if k != "seed"},
+                      "num_steps": run.trainer.num_steps},  # the horizon now: a live run may have extended it
             "seed": run.train_config.seed, "reference_sha256": REFERENCE_SHA256, "data_sha256": data_sha256}
 
 
