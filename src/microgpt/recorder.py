@@ -259,7 +259,8 @@ class Recorder:
         return trainer.train(steps, after_horizon=after_horizon, on_step=recording_step, before_update=before_update)
 
     def _keep(self):
-        """After a step (or at the start): Adam's traced values, and the weights if it is a regular checkpoint."""
+        """After a step (or at the start): Adam's traced values, and the weights (a regular checkpoint's for good,
+        any other step's until the next step), with the PCA chain's next fit at a regular checkpoint."""
         w = self.run.engine.weights()
         for p in self.adam["params"]:
             p["value"].append(float(w[p["index"]]))

@@ -98,9 +98,9 @@ def check_document(doc, name: str) -> None:
 
     Tensors' data (most of the numbers) are checked here rather than by jsonschema, which takes ~20 µs a
     number; the verdict and the message are the schema's. Under Pyodide the schema part is skipped: jsonschema
-    is not in Pyodide's core and the browser installs nothing more. What the exporter writes there is
-    byte-identical to what it writes in CPython (a test proves it), where every file is checked before it is
-    written.
+    is not in Pyodide's core and the browser installs nothing more. What the exporter writes there equals
+    what it writes in CPython, where every file is checked before it is written (a test proves it: byte for
+    byte but the exact weights, whose last bits follow the runtime's libm).
     """
     light = check_tensors(doc, name, [])
     if sys.platform != "emscripten":
