@@ -75,7 +75,10 @@ class Session:
 
     def __init__(self, form: dict, documents: bytes | None = None, name: str = "documents", data=None):
         config, train, self.sample_config = parse_settings(form)
-        docs = parse_documents(documents, name) if documents is not None else load_docs(data)
+        try:
+            docs = parse_documents(documents, name) if documents is not None else load_docs(data)
+        except DataError as e:
+            raise PageError("documents", str(e)) from None
         self.run = Run.setup(config, train, docs=docs)
         self.sampler = None  # the names still to draw for the current Generate
 
@@ -116,7 +119,7 @@ class Session:
             raise PageError("steps", f"cannot extend the horizon to {num_steps!r}: {e}") from None
         return self.status()
 
-    def generate(self, temperature, num_samples) -> dict:
+    def generate(self, temperature) -> dict:
         """Generate at any temperature in (0, MAX_GENERATE_TEMPERATURE]: line 188's header, names to follow."""
         try:
             temperature = float(temperature)
@@ -161,3 +164,44 @@ class Session:
         while self.sampler is not None:
             lines += self.sample_next()["lines"]
         return lines
+
+
+# --- what the page's worker calls (see microgpt.worker) ----------------------------------------------------
+
+_session: Session | None = None
+
+
+def start(form: dict, documents_path: str | None = None, name: str = "documents") -> dict:
+    """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90."""
+    global _session
+    raw = None
+    if documents_path is not None:
+        with open(documents_path, "rb") as f:
+            raw = f.read()
+    _session = Session(form, raw, name)
+    docs = _session.run.docs
+    return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
+            "vocab_size": _session.run.tokenizer.vocab_size}
+
+
+def current() -> Session:
+    if _session is None:
+        raise PageError("run", "no run yet: press Run or Train first")
+    return _session
+
+
+def reset() -> dict:
+    """Forget the run."""
+    global _session
+    _session = None
+    return {}
+
+
+API = {
+    "start": start, "reset": reset,
+    "train": lambda steps: current().train(steps),
+    "extend": lambda num_steps: current().extend(num_steps),
+    "generate": lambda temperature: current().generate(temperature),
+    "start_sampling": lambda: current().start_sampling(),
+    "sample_next": lambda: current().sample_next(),
+}

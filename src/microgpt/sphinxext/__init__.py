@@ -5,6 +5,8 @@ from .. import __version__
 
 def setup(app):
     from .cite import setup_cite
+    from .figures import setup_figures
+    from .live import setup_live
     from .notebooks import setup_notebooks
     from .original import setup_original
     from .scene import setup_scene
@@ -13,6 +15,8 @@ def setup(app):
     setup_shared(app)
     setup_original(app)
     setup_cite(app)
+    setup_figures(app)
     setup_notebooks(app)
     setup_scene(app)
+    setup_live(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,84 @@
+// The page's handle on the port running in a Web Worker: load it once, then call Python by name.
+//   const rt = runtime();                      one per page, shared by everything on it
+//   await rt.load((loaded, total) => ...);     the first call downloads Pyodide, the wheel and names.txt
+//   await rt.call("live.train", 10);           microgpt.live.API["train"](10); rejects with {field, message}
+const base = new URL("./", import.meta.url);
+let shared = null;
+
+export class PageError extends Error {
+  constructor({ field, message, traceback }) {
+    super(message);
+    this.field = field ?? "";
+    this.traceback = traceback ?? "";
+  }
+}
+
+class Runtime {
+  constructor() {
+    this.worker = null;
+    this.loading = null;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.progress = new Set();
+  }
+
+  get loaded() { return this.worker !== null && this.loading !== null; }
+
+  load(onProgress) {
+    if (onProgress) this.progress.add(onProgress);
+    if (this.loading) return this.loading;
+    if (location.protocol === "file:") {
+      return Promise.reject(new PageError({ field: "", message: "This page was opened from a file: the live " +
+        "run needs the site served over http (nox -s docs -- --open, or python -m http.server in the built site)." }));
+    }
+    this.worker = new Worker(new URL("worker.js", base), { type: "module" });
+    this.worker.onmessage = ({ data }) => this.receive(data);
+    this.worker.onerror = (e) => this.failAll(e.message || "the runtime's worker failed to start");
+    this.loading = fetch(new URL("runtime.json", base), { cache: "no-cache" })
+      .then((r) => { if (!r.ok) throw new Error(`runtime.json: HTTP ${r.status}`); return r.json(); })
+      .then((runtime) => this.send({ type: "load", base: base.href, runtime }));
+    this.loading.catch(() => { this.loading = null; });
+    return this.loading;
+  }
+
+  receive(data) {
+    if (data.type === "progress") { for (const f of this.progress) f(data.loaded, data.total); return; }
+    const entry = this.pending.get(data.id);
+    if (!entry) return;
+    this.pending.delete(data.id);
+    if (data.error) entry.reject(new PageError(data.error));
+    else entry.resolve(data.result);
+  }
+
+  send(message, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, ...message }, transfer);
+    });
+  }
+
+  /** Call microgpt.<module>.API[function](...args) in the worker; files: {path: ArrayBuffer} written first. */
+  async call(name, args = [], files = undefined) {
+    await this.load();
+    return this.send({ type: "call", name, args, files });
+  }
+
+  /** End the worker (a runaway call); the next call starts a fresh one, and Python's state is gone. */
+  terminate() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.loading = null;
+    this.failAll("the runtime was stopped");
+  }
+
+  failAll(message) {
+    for (const { reject } of this.pending.values()) reject(new PageError({ field: "", message }));
+    this.pending.clear();
+  }
+}
+
+export function runtime() {
+  shared ??= new Runtime();
+  return shared;
+}

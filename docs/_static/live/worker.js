@@ -1,0 +1,58 @@
+// The Web Worker that runs the port under Pyodide. Glue only: load the runtime, then forward each call to
+// microgpt.worker.call(name, args) and post back its JSON. Calls are queued: one runs at a time.
+let python = null;
+let queue = Promise.resolve();
+
+// Every byte the runtime fetches, counted as it arrives, so the page can show real progress.
+const fetchOriginal = self.fetch.bind(self);
+let onBytes = () => {};
+self.fetch = async (...args) => {
+  const response = await fetchOriginal(...args);
+  if (response.body) {
+    const reader = response.clone().body.getReader();
+    (async () => { for (;;) { const { done, value } = await reader.read(); if (done) break; onBytes(value.length); } })()
+      .catch(() => {});
+  }
+  return response;
+};
+
+async function load({ base, runtime }) {
+  let loaded = 0;
+  onBytes = (n) => { loaded += n; self.postMessage({ type: "progress", loaded, total: runtime.total_bytes }); };
+  const url = (path) => new URL(path, base).href;
+  const { loadPyodide } = await import(url(runtime.pyodide + "pyodide.mjs"));
+  const [pyodide, wheel, names] = await Promise.all([
+    loadPyodide({ indexURL: url(runtime.pyodide) }),
+    fetch(url(runtime.wheel)).then(ok).then((r) => r.arrayBuffer()),
+    fetch(url(runtime.names)).then(ok).then((r) => r.arrayBuffer()),
+  ]);
+  loaded += runtime.files[runtime.pyodide + "pyodide.asm.mjs"] ?? 0; // imported as a module, not fetched
+  self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes });
+  pyodide.unpackArchive(new Uint8Array(wheel), "wheel");
+  pyodide.FS.mkdirTree("/data");
+  pyodide.FS.writeFile("/data/names.txt", new Uint8Array(names));
+  pyodide.runPython("import os; os.environ['MICROGPT_DATA'] = '/data/names.txt'");
+  python = { pyodide, call: pyodide.pyimport("microgpt.worker").call };
+  return { python: pyodide.version };
+}
+
+function ok(response) {
+  if (!response.ok) throw new Error(`${response.url}: HTTP ${response.status}`);
+  return response;
+}
+
+function run({ name, args, files }) {
+  for (const [path, bytes] of Object.entries(files ?? {})) python.pyodide.FS.writeFile(path, new Uint8Array(bytes));
+  return JSON.parse(python.call(name, JSON.stringify(args ?? [])));
+}
+
+self.onmessage = ({ data }) => {
+  queue = queue.then(async () => {
+    try {
+      const result = data.type === "load" ? { result: await load(data) } : run(data);
+      self.postMessage({ id: data.id, ...result });
+    } catch (e) {
+      self.postMessage({ id: data.id, error: { field: "", message: String(e?.message ?? e) } });
+    }
+  });
+};

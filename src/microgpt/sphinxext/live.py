@@ -1,0 +1,260 @@
+"""`microgpt-live`: the live page's panel, and the browser runtime the build ships (Pyodide, the port's wheel, data).
+
+The form is drawn from the CLI's own options (names, defaults, help), so the page and `microgpt run` cannot
+disagree. At the end of an HTML build the runtime is copied into the site, offline and versioned:
+
+    _static/live/vendor/pyodide-<version>/   Pyodide's core, from node_modules (package-lock.json pins it)
+    _static/live/wheel-<sha256>/*.whl        the port, built from this source by its own build backend
+    _static/live/data/names.txt              the dataset, with its licence
+    _static/live/runtime.json                where each file is and how many bytes it weighs
+
+Nothing is fetched until the reader presses a button; the panel says how much will be downloaded.
+"""
+
+import hashlib
+import html
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.errors import ConfigError
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from ..sections import section_of
+from .shared import add_html_node, reference_lines, section_doc
+
+logger = logging.getLogger(__name__)
+
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
+                 "package.json")  # package.json carries Pyodide's licence (MPL-2.0) and version
+RUNTIME_DIR = "_static/live"
+
+
+class live_panel(nodes.General, nodes.Element):
+    """The live panel: HTML gets the form and the transcript the JS drives; other builders a note."""
+
+
+class LiveDirective(SphinxDirective):
+    """```{microgpt-live}
+    ```"""
+
+    def run(self):
+        node = live_panel()
+        text = "The live panel trains the port in your browser; it needs the HTML version of this site."
+        node += nodes.paragraph(text, text)
+        self.set_source_info(node)
+        self.env.microgpt_live_docs = getattr(self.env, "microgpt_live_docs", set()) | {self.env.docname}
+        return [node]
+
+
+def print_lines(lines: tuple[str, ...]) -> list[int]:
+    """The original's lines that print the transcript (found in the file, not retyped)."""
+    return [n for n, text in enumerate(lines, 1) if text.lstrip().startswith("print(")]
+
+
+def form_fields() -> str:
+    """One labelled field per CLI option of the form, with the CLI's default and help."""
+    from ..cli import FORM_OPTIONS
+    from ..live import form_parser
+
+    actions = {a.option_strings[0].removeprefix("--"): a for a in form_parser()._actions if a.option_strings}
+    fields = []
+    for name in FORM_OPTIONS:
+        action = actions[name]
+        mode = "numeric" if action.type is int else "decimal"
+        help_text = action.help
+        fields.append(
+            f'<div class="mg-live-field"><label for="mg-live-{name}"><code>--{name}</code></label>'
+            f'<input id="mg-live-{name}" name="{name}" type="text" inputmode="{mode}" spellcheck="false" '
+            f'autocomplete="off" value="{html.escape(str(action.default))}" '
+            f'aria-describedby="mg-live-{name}-help">'
+            f'<span class="mg-live-help" id="mg-live-{name}-help">{html.escape(help_text)}</span></div>')
+    return "".join(fields)
+
+
+def visit_live_html(self, node):
+    from ..live import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE
+
+    builder = self.builder
+    runtime = runtime_manifest(builder.app)
+    lines = reference_lines(builder.srcdir, builder.config)
+    printers = []
+    for n in print_lines(lines):
+        uri = builder.get_relative_uri(builder.current_docname, section_doc(builder.config, section_of(n).id))
+        printers.append(f'<li data-line="{n}"><a class="mg-ln" href="{uri}#L{n}" aria-label="line {n}">{n}</a>'
+                        f'<code>{html.escape(lines[n - 1].strip())}</code></li>')
+    size = runtime["total_bytes"] / 1e6
+    default_temperature = 0.5
+    self.body.append(f'''
+<section class="mg-live" data-live-state="idle" aria-labelledby="mg-live-title"
+  data-max-temperature="{MAX_GENERATE_TEMPERATURE:g}">
+<h2 id="mg-live-title" class="mg-live-title">Run it here</h2>
+<p class="mg-live-download">The first button you press downloads the Python runtime and this port,
+<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>), once; nothing is
+downloaded before. It runs in a background thread of this page and sends nothing anywhere.</p>
+<p class="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs the site
+served over http:
+run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
+<code>http://127.0.0.1:8000/live.html</code>.</p>
+<form class="mg-live-form" novalidate aria-label="The original's settings">
+<fieldset class="mg-live-settings"><legend>Settings (the options of <code>microgpt run</code>)</legend>
+{form_fields()}</fieldset>
+<fieldset class="mg-live-docs"><legend>Documents (the original's <code>input.txt</code>)</legend>
+<label for="mg-live-documents">One document per line; leave empty for names.txt
+(at most {MAX_DOCUMENTS_BYTES:,} bytes)</label>
+<textarea id="mg-live-documents" name="documents" rows="4" spellcheck="false"
+  placeholder="empty: the 32,033 names of names.txt"></textarea>
+<label class="mg-live-upload">Or upload a text file <input type="file" name="upload" accept=".txt,text/plain"></label>
+<p class="mg-live-docs-info" data-live="documents-info" aria-live="polite"></p>
+</fieldset>
+<div class="mg-live-controls" role="group" aria-label="Training">
+<button type="button" data-action="run">Run</button>
+<button type="button" data-action="train" data-steps="1">Train 1 step</button>
+<button type="button" data-action="train" data-steps="10">Train 10 steps</button>
+<button type="button" data-action="train" data-steps="100">Train 100 steps</button>
+<button type="button" data-action="pause" disabled>Pause</button>
+<button type="button" data-action="resume" disabled>Resume</button>
+<button type="button" data-action="reset" disabled>Reset</button>
+</div>
+<div class="mg-live-controls" role="group" aria-label="Generate">
+<label for="mg-live-generate-temperature">Temperature</label>
+<input type="range" id="mg-live-generate-range" min="0.05" max="{MAX_GENERATE_TEMPERATURE:g}" step="0.05"
+  value="{default_temperature}" aria-label="Temperature (slider)" tabindex="-1">
+<input type="text" inputmode="decimal" id="mg-live-generate-temperature" name="generate-temperature"
+  value="{default_temperature}" size="5" aria-describedby="mg-live-generate-help">
+<span class="mg-live-help" id="mg-live-generate-help">any number in (0, {MAX_GENERATE_TEMPERATURE:g}]</span>
+<button type="button" data-action="generate">Generate</button>
+</div>
+</form>
+<div class="mg-live-status" role="status" aria-live="polite" data-live="status">Nothing has run yet.</div>
+<progress class="mg-live-progress" data-live="progress" max="1" value="0" hidden
+  aria-label="Downloading the runtime"></progress>
+<div class="mg-live-error" role="alert" data-live="error" hidden></div>
+<div class="mg-live-horizon" data-live="horizon" hidden>
+<p data-live="horizon-text"></p>
+<button type="button" data-action="extend">Extend the horizon</button>
+</div>
+<div class="mg-live-out">
+<div class="mg-live-transcript-box">
+<h3 class="mg-live-h">What the original prints</h3>
+<pre class="mg-live-transcript" data-live="transcript" tabindex="0" aria-label="Transcript"></pre>
+</div>
+<div class="mg-live-printers">
+<h3 class="mg-live-h">printed by</h3>
+<ol class="mg-live-lines">{"".join(printers)}</ol>
+<p class="mg-live-rate" data-live="rate"></p>
+</div>
+</div>
+<figure class="mg-live-curves">
+<svg data-live="curves" viewBox="0 0 640 240" role="img" aria-label="Loss and learning rate per step"></svg>
+<figcaption>Grey: the loss of each step. Blue: its moving average. Red, dashed: −ln(1/vocab size), the loss
+of a uniform guess. Green: the learning rate (its own scale, on the right), which decays linearly to 0 at the
+horizon.</figcaption>
+</figure>
+</section>''')
+    raise nodes.SkipNode
+
+
+def build_wheel(root: Path, dest: Path) -> Path:
+    """The port as a wheel, by the project's own build backend (hatchling), from this source tree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code = "import sys, hatchling.build as b; print(b.build_wheel(sys.argv[1]))"
+        try:
+            out = subprocess.run([sys.executable, "-c", code, tmp], cwd=root, capture_output=True, text=True,
+                                 check=True).stdout.strip().splitlines()[-1]
+        except subprocess.CalledProcessError as e:
+            raise ConfigError(f"microgpt_project_root: building the port's wheel in {root} failed: "
+                              f"{(e.stderr or e.stdout).strip().splitlines()[-1:]}") from None
+        wheel = Path(tmp) / out
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+        target = dest / f"wheel-{digest}" / wheel.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(wheel, target)
+        return target
+
+
+def pyodide_dir(app) -> tuple[Path, str]:
+    path = (Path(app.confdir) / app.config.microgpt_pyodide_dir).resolve()
+    package = path / "package.json"
+    if not all((path / name).is_file() for name in PYODIDE_FILES):
+        raise ConfigError(f"microgpt_pyodide_dir: Pyodide not found at {path}; run `npm ci` in the repository root")
+    return path, json.loads(package.read_text(encoding="utf-8"))["version"]
+
+
+def runtime_manifest(app) -> dict:
+    """The runtime's files and sizes, computed once per build (the panel states the total before any download)."""
+    if getattr(app, "_microgpt_runtime", None) is None:
+        app._microgpt_runtime = plan_runtime(app)
+    return app._microgpt_runtime
+
+
+def plan_runtime(app) -> dict:
+    """Build the wheel into a staging folder and list every file the browser will fetch."""
+    from ..dataset import resolve_data_path
+
+    staging = Path(app.outdir).parent / f".{Path(app.outdir).name}-live"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    pyodide, version = pyodide_dir(app)
+    wheel = build_wheel((Path(app.confdir) / app.config.microgpt_project_root).resolve(), staging)
+    files = {f"vendor/pyodide-{version}/{name}": pyodide / name for name in PYODIDE_FILES}
+    files[wheel.relative_to(staging).as_posix()] = wheel
+    files["data/names.txt"] = resolve_data_path()
+    files["data/LICENSE-makemore.txt"] = Path(str(resources.files("microgpt").joinpath("LICENSE-makemore.txt")))
+    fetched = [name for name in files if not name.endswith(("package.json", ".txt")) or name == "data/names.txt"]
+    return {"pyodide": f"vendor/pyodide-{version}/", "pyodide_version": version,
+            "wheel": wheel.relative_to(staging).as_posix(), "names": "data/names.txt",
+            "files": {name: files[name].stat().st_size for name in fetched},
+            "total_bytes": sum(files[name].stat().st_size for name in fetched),
+            "_sources": {name: str(path) for name, path in files.items()}, "_staging": str(staging)}
+
+
+def copy_runtime(app, exception):
+    """Into the built site: Pyodide, the wheel, names.txt and its licence, and runtime.json."""
+    if exception is not None or app.builder.format != "html" or not getattr(app.env, "microgpt_live_docs", None):
+        return
+    runtime = runtime_manifest(app)
+    dest = Path(app.outdir) / RUNTIME_DIR
+    for name in [p.name for p in dest.glob("wheel-*")] + [p.name for p in dest.glob("vendor/pyodide-*")]:
+        shutil.rmtree(dest / name, ignore_errors=True)  # an earlier build's wheel or Pyodide
+    for name, source in runtime["_sources"].items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest / name)
+    public = {k: v for k, v in runtime.items() if not k.startswith("_")}
+    (dest / "runtime.json").write_text(json.dumps(public, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    shutil.rmtree(runtime["_staging"], ignore_errors=True)
+
+
+def add_page_assets(app, pagename, templatename, context, doctree):
+    if pagename in getattr(app.env, "microgpt_live_docs", set()):
+        app.add_js_file("live/file-protocol.js")
+        app.add_js_file("live/live.js", type="module")
+        app.add_css_file("live/live.css")
+
+
+def purge(app, env, docname):
+    getattr(env, "microgpt_live_docs", set()).discard(docname)
+
+
+def merge(app, env, docnames, other):
+    env.microgpt_live_docs = getattr(env, "microgpt_live_docs", set()) | (
+        getattr(other, "microgpt_live_docs", set()) & set(docnames))
+
+
+def setup_live(app):
+    app.add_config_value("microgpt_pyodide_dir", "../node_modules/pyodide", "env", types=[str],
+                         description="Pyodide's npm package folder, relative to the docs folder")
+    app.add_config_value("microgpt_project_root", "..", "env", types=[str],
+                         description="the project's root (its pyproject.toml builds the wheel), relative to docs/")
+    add_html_node(app, live_panel, visit_live_html)
+    app.add_directive("microgpt-live", LiveDirective)
+    app.connect("html-page-context", add_page_assets)
+    app.connect("build-finished", copy_runtime)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
