@@ -89,10 +89,15 @@ def sampling(doc: dict, vocab: dict, temperature: float) -> str:
     rows = []
     for i, s in enumerate(chosen["samples"]):
         cells = "".join(f"<td>{html.escape(_label(vocab, p['token']))}<br>"
-                        f"<small>{p['probs'][p['token']]:.2f}</small></td>" for p in s["positions"])
+                        f"<small>{_probability(p['probs'][p['token']])}</small></td>" for p in s["positions"])
         rows.append(f"<tr><th scope=row>{i + 1}: {html.escape(s['name'])}</th>{cells}</tr>")
     return (f'<table class="mg-fb-table"><caption>samples at temperature {chosen["temperature"]:g}: each character '
             f'and the probability it was drawn with</caption><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _probability(p: float) -> str:
+    """Two significant digits: a rare draw shows as 0.0031, never as a misleading 0.00."""
+    return f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
 
 
 def _vector(values, k: int = 6) -> str:
