@@ -187,3 +187,70 @@ def test_a_saved_run_with_its_own_documents(tmp_path):
 def test_a_damaged_save_is_one_message(text):
     with pytest.raises(PageError, match="cannot be restored"):
         Session.restore(text)
+
+
+@pytest.fixture(scope="module")
+def export_30(tmp_path_factory, names_path):
+    """`microgpt snapshot --engine scalar --steps 30 --checkpoint-every 10`, as CPython writes it."""
+    out = tmp_path_factory.mktemp("snap") / "out"
+    assert main(["snapshot", "--out", str(out), "--data", str(names_path), "--engine", "scalar", "--steps", "30",
+                 "--checkpoint-every", "10"]) == 0
+    return out
+
+
+def test_the_live_runs_documents_are_the_exporters(export_30, names_path):
+    s = Session({"steps": "30"}, data=names_path)
+    s.train(30)
+    for path in sorted(export_30.rglob("*.json")):
+        name = path.relative_to(export_30).as_posix()
+        assert s.document(name) == path.read_text(encoding="utf-8"), name
+
+
+def test_a_restored_run_gives_the_same_documents(names_path):
+    whole, first = Session({"steps": "25"}, data=names_path), Session({"steps": "25"}, data=names_path)
+    whole.train(25)
+    first.train(12)
+    second = Session.restore(first.save())
+    second.train(13)
+    for name in ["manifest.json", "training.json", "adam.json", "embeddings.json", "checkpoints/step-0020.json",
+                 "checkpoints/step-0025.json"]:
+        assert second.document(name) == whole.document(name), name
+
+
+def test_typed_words(names_path, export_30):
+    s = Session({"steps": "30"}, data=names_path)
+    s.train(30)
+    with pytest.raises(PageError, match="'É' is not in the vocabulary") as e:
+        s.trace("Émile")
+    assert e.value.field == "word"
+    with pytest.raises(PageError, match="'abcdefghijklmnopq' has 17 characters; block_size = 16 fits at most 15"):
+        s.trace("abcdefghijklmnopq")
+    typed = s.trace("emma", 30)
+    recorded = json.loads((export_30 / "checkpoints" / "step-0030.json").read_text())
+    assert typed["loss"] == recorded["traces"]["emma"]["loss"] or math.isclose(
+        typed["loss"], recorded["traces"]["emma"]["loss"], rel_tol=1e-3)  # the file rounds to 4 digits
+    from microgpt.live import trace_checkpoint
+
+    uchars = json.loads((export_30 / "manifest.json").read_text())["vocabulary"]["uchars"]
+    assert trace_checkpoint((export_30 / "checkpoints/step-0030.json").read_text(), uchars, "emma") == typed
+    with pytest.raises(PageError, match="not in the vocabulary"):
+        trace_checkpoint((export_30 / "checkpoints/step-0030.json").read_text(), uchars, "<b>")
+
+
+def test_a_fresh_sample_leaves_the_runs_random_stream_alone(names_path, export_30):
+    s = Session({"steps": "3", "samples": "2"}, data=names_path)
+    s.train(3)
+    state = s.run.rng.getstate()
+    drawn = s.sample(1.7, 123)
+    assert s.run.rng.getstate() == state and drawn["temperature"] == 1.7
+    assert "".join(s.run.tokenizer.uchars[p["token"]] for p in drawn["positions"][:-1]) == drawn["name"][:len(
+        drawn["positions"]) - 1]
+    assert s.sample(1.7, 123) == drawn  # the seed decides the draw
+    from microgpt.live import sample_checkpoint
+
+    manifest = json.loads((export_30 / "manifest.json").read_text())
+    recorded = sample_checkpoint((export_30 / "checkpoints/step-0030.json").read_text(),
+                                 manifest["vocabulary"]["uchars"], "0.5", 7)
+    assert recorded["positions"] and all(0 <= p["draw"] < 1 for p in recorded["positions"])
+    with pytest.raises(PageError):
+        s.sample(2.5, 1)
