@@ -254,3 +254,12 @@ def test_a_fresh_sample_leaves_the_runs_random_stream_alone(names_path, export_3
     assert recorded["positions"] and all(0 <= p["draw"] < 1 for p in recorded["positions"])
     with pytest.raises(PageError):
         s.sample(2.5, 1)
+
+
+def test_the_last_steps_graph(names_path):
+    s = Session({"steps": "5"}, data=names_path)
+    first = s.step_graph()
+    s.train(1)
+    assert s.step_graph() == first  # before any step: the first step's; after it: the same graph
+    s.train(1)
+    assert s.step_graph()["step"] == 2 and s.step_graph()["doc"] == s.run.docs[1]

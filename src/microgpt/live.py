@@ -21,9 +21,9 @@ from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainC
 from .dataset import DataError, parse_docs, resolve_data_path
 from .inference import sample
 from .optimizer import HorizonError
-from .recorder import Recorder, pca_basis, sample_record
+from .recorder import Recorder, pca_basis, sample_record, step_graph
 from .run import Run
-from .scalar import ScalarEngine
+from .scalar import ScalarEngine, gc_paused
 from .snapshot import texts
 from .tokenizer import Tokenizer
 from .trace import WordError
@@ -298,6 +298,15 @@ class Session:
         except WordError as e:
             raise PageError("word", str(e)) from None
 
+    def step_graph(self) -> dict:
+        """The graph the last step built (its document's), as the autograd scene reports it; before any step,
+        the first step's."""
+        r = self.run
+        step = max(r.trainer.step - 1, 0)
+        with gc_paused():
+            graph = step_graph(r.engine, r.tokenizer, r.docs[step % len(r.docs)], r.config.block_size)
+        return {"step": step + 1, **graph}
+
     def sample(self, temperature, seed: int) -> dict:
         """A fresh name at any temperature, drawn with its own random stream (the run's own is left alone)."""
         temperature = generate_temperature(temperature)
@@ -394,6 +403,7 @@ API = {
     "document": lambda name: current().document(name),
     "trace": lambda word, step=None: current().trace(word, step),
     "sample": lambda temperature, seed: current().sample(temperature, seed),
+    "step_graph": lambda: current().step_graph(),
     "trace_checkpoint": trace_checkpoint, "sample_checkpoint": sample_checkpoint,
     "sample_next": lambda: current().sample_next(),
 }

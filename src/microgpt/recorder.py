@@ -154,16 +154,21 @@ def autograd_record(run: Run) -> dict:
     from .scalar import ScalarEngine  # one real step's graph, as the original builds it at step 1
 
     engine = ScalarEngine(run.config, run.train_config, run.tokenizer.vocab_size, random.Random(run.train_config.seed))
-    tokens, n = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
+    return {"expression": "-log(softmax([logit[0], logit[1], logit[2]])[1])", "nodes": nodes,
+            "output": nodes[-1]["id"],
+            "step_graph": step_graph(engine, run.tokenizer, run.docs[0], run.config.block_size)}
+
+
+def step_graph(engine, tokenizer, doc: str, block_size: int) -> dict:
+    """The size of the Value graph one training step builds on a document: nodes, edges, leaves, depth."""
+    tokens, n = document_tokens(tokenizer, doc, block_size)
     step_loss = engine.loss(tokens, n)
     topo = topological_order(step_loss)
     depth = {}
     for v in topo:
         depth[v] = 1 + max((depth[c] for c in v._children), default=-1)
-    return {"expression": "-log(softmax([logit[0], logit[1], logit[2]])[1])", "nodes": nodes,
-            "output": nodes[-1]["id"],
-            "step_graph": {"doc": run.docs[0], "nodes": len(topo), "edges": sum(len(v._children) for v in topo),
-                           "leaves": sum(1 for v in topo if not v._children), "depth": depth[step_loss]}}
+    return {"doc": doc, "nodes": len(topo), "edges": sum(len(v._children) for v in topo),
+            "leaves": sum(1 for v in topo if not v._children), "depth": depth[step_loss]}
 
 
 def sample_record(run: Run, temperature: float, num_samples: int) -> list[dict]:
