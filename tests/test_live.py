@@ -263,3 +263,14 @@ def test_the_last_steps_graph(names_path):
     assert s.step_graph() == first  # before any step: the first step's; after it: the same graph
     s.train(1)
     assert s.step_graph()["step"] == 2 and s.step_graph()["doc"] == s.run.docs[1]
+
+
+@pytest.mark.parametrize("documents", [
+    "<b>bold</b>\n<img src=x onerror=alert(1)>\n", "[[]]\n]]\n", "zzz\nxyxyxyxyxyxyxyxyxyxyx\n"])
+def test_any_documents_are_recorded(documents):
+    from microgpt.snapshot import check_document
+
+    s = Session({"steps": "12", "samples": "2"}, documents.encode())
+    s.train(12)
+    for name in s.recorder.names() + ["manifest.json"]:
+        check_document(json.loads(s.document(name)), name)
