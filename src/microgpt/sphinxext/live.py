@@ -143,7 +143,7 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
 <div class="mg-live-out">
 <div class="mg-live-transcript-box">
 <h3 class="mg-live-h">What the original prints</h3>
-<pre class="mg-live-transcript" data-live="transcript" tabindex="0" aria-label="Transcript"></pre>
+<pre class="mg-live-transcript" data-live="transcript" tabindex="0" role="region" aria-label="Transcript"></pre>
 </div>
 <div class="mg-live-printers">
 <h3 class="mg-live-h">printed by</h3>
