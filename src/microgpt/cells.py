@@ -137,15 +137,23 @@ def needs_numpy(sources: list[str]) -> list[bool]:
             verdicts.append(False)  # the browser shows the same SyntaxError the notebook would
             continue
         nodes = list(ast.walk(tree))
-        loads = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         needs = (any(name.split(".")[0] in heavy or name in heavy for n in nodes for name in imported(n))
                  or any(isinstance(n, ast.keyword) and n.arg == "engine" and isinstance(n.value, ast.Constant)
                         and n.value.value in NUMPY_ENGINES for n in nodes)
-                 or bool(loads & tainted))
+                 or bool(free_names(tree) & tainted))
         bound = bound_names(tree)
         tainted = tainted | bound if needs else tainted - bound
         verdicts.append(needs)
     return verdicts
+
+
+def free_names(tree: ast.Module) -> set[str]:
+    """Names a cell reads before it binds them itself, statement by statement: what it takes from earlier cells."""
+    free, bound = set(), set()
+    for statement in tree.body:
+        free |= {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+        bound |= bound_names(ast.Module([statement], type_ignores=[]))
+    return free
 
 
 def bound_names(tree: ast.Module) -> set[str]:
