@@ -38,7 +38,7 @@ def test_cells_share_one_namespace_until_reset():
 @pytest.mark.parametrize("value", [
     42, 0.1 + 0.2, "emma", None, [26, 4, 12, 12, 0, 26], list(range(40)), {"wte": (27, 16), "wpe": (16, 16)},
     {f"layer{i}.attn_wq": [i] * 8 for i in range(6)}, tuple(range(30)), set(range(50)), frozenset({3, 1}),
-    [[0.08] * 12, ["BOS"] * 20], "x" * 200, range(5), b"bytes",
+    [[0.08] * 12, ["BOS"] * 20], "x" * 200, range(5), b"bytes", int, cells.Streams, print, cells.run, len,
 ])
 def test_display_matches_ipython(value):
     assert cells.display_text(value) == (None if value is None else pretty(value, max_width=cells.DISPLAY_WIDTH))

@@ -8,11 +8,13 @@ browser can run: its Python has no NumPy.
 
 import ast
 import builtins
+import inspect
 import io
 import linecache
 import pprint
 import sys
 import traceback
+import types
 from pathlib import Path
 
 namespace: dict = {}
@@ -26,6 +28,16 @@ def display_text(value) -> str | None:
         return None
     if type(value) in PRETTY_TYPES:
         return pprint.pformat(value, width=DISPLAY_WIDTH, sort_dicts=False)
+    if isinstance(value, type | types.FunctionType | types.BuiltinFunctionType):  # by dotted name, as IPython does
+        module = getattr(value, "__module__", None)
+        name = getattr(value, "__qualname__", value.__name__)
+        name = f"{module}.{name}" if module and module != "builtins" else name
+        if isinstance(value, type):
+            return name
+        try:
+            return f"<function {name}{inspect.signature(value)}>"
+        except ValueError:
+            return f"<function {name}>"
     return repr(value)
 
 
