@@ -24,7 +24,7 @@ def data_env() -> dict:
 
 
 def npm_ci(session):
-    """three.js (and axe-core for the browser tests), exactly as package-lock.json pins them."""
+    """three.js, Pyodide (and axe-core for the browser tests), exactly as package-lock.json pins them."""
     session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
 
 
@@ -50,17 +50,39 @@ def sphinx_args(builder_dir: Path) -> list[str]:
 
 @nox.session
 def docs(session):
-    """Build the site from scratch into docs/_build/html (`-- --open` opens it in a browser)."""
+    """Build the site from scratch into docs/_build/html (`-- --open` serves it on 127.0.0.1 and opens it)."""
     install(session, "docs")
     npm_ci(session)
     shutil.rmtree(BUILD, ignore_errors=True)
     session.run("sphinx-build", *sphinx_args(BUILD / "html"), env=data_env())
-    index = BUILD / "html" / "index.html"
-    session.log(f"Built the site from scratch in {index.parent}; open {index}")
+    session.log(f"Built the site from scratch in {BUILD / 'html'}")
     if "--open" in session.posargs:
-        import webbrowser
+        open_site(session, BUILD / "html")
 
-        webbrowser.open(index.as_uri())
+
+def open_site(session, site: Path, port: int = 8000):
+    """Serve the built site over http (the live page's runtime cannot start from file://) and open it."""
+    import functools
+    import http.server
+    import webbrowser
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    try:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # 8000 is taken: any free port
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    session.log(f"Serving the site at {url} (Ctrl+C stops)")
+    webbrowser.open(url)
+    with httpd:
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
 
 
 @nox.session
@@ -78,13 +100,18 @@ def serve(session):
 
 @nox.session
 def bench(session):
-    """Time a training step of the original and of each engine, side by side, and print the ratios."""
-    install(session)
+    """Time a training step of the original, each engine and the port under Pyodide, side by side; print ratios.
+
+    With a built site in docs/_build/html (nox -s docs), it also times live.html in headless Chromium.
+    """
+    install(session, "test")
+    npm_ci(session)
     env = data_env()
     data = env.get("MICROGPT_DATA") or session.run(
         "python", "-c", "from microgpt.dataset import resolve_data_path; print(resolve_data_path())",
         silent=True).strip()
-    session.run("python", "benchmarks/bench.py", "--data", data, *session.posargs)
+    site = ["--site", str(BUILD / "html")] if (BUILD / "html" / "live.html").is_file() else []
+    session.run("python", "benchmarks/bench.py", "--data", data, *site, *session.posargs)
 
 
 @nox.session

@@ -5,6 +5,11 @@ step line, over the steps in between, is the mean cost of a step, with start-up,
 and sampling left out. The original's cyclic garbage collector makes its step cost bursty (a 50-step window
 once measured 202 ms/step and a 100-step one 315), so its window is long. Outputs are compared too: a
 speed-up that changes a byte does not count.
+
+The port also runs under Pyodide in Node (the browser's runtime, from node_modules, with a wheel built from this
+source), timed the same way beside CPython. With `--site DIR` (a built site) it also opens live.html in headless
+Chromium and measures the time from pressing Run to the first step line, with an empty cache, and the longest
+main-thread task while training (a `longtask` PerformanceObserver).
 """
 
 import argparse
@@ -44,6 +49,9 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="names.txt")
     p.add_argument("--steps", type=int, default=300, help="steps timed for the original and the scalar port")
     p.add_argument("--numpy-steps", type=int, default=1000, help="steps timed for the NumPy engine")
+    p.add_argument("--pyodide-steps", type=int, default=100,
+                   help="steps timed for the port under Pyodide in Node and, beside it, in CPython (0: skip)")
+    p.add_argument("--site", metavar="DIR", help="a built site: also time live.html in headless Chromium")
     p.add_argument("--save", metavar="JSON", help="also write the figures here (the docs show benchmarks/results.json)")
     args = p.parse_args(argv)
     data = Path(args.data).resolve()
@@ -64,6 +72,8 @@ def main(argv=None):
 
         runs = [("reference/microgpt.py", args.steps, *reference(args.steps), None)]
         runs.append(("microgpt (scalar port)", args.steps, *port("scalar", args.steps), runs[0][3]))
+        if args.pyodide_steps:  # the browser's runtime beside CPython, the same steps, back to back
+            cpython, pyodide = port("scalar", args.pyodide_steps), under_pyodide(data, args.pyodide_steps, tmp)
         same_window = args.numpy_steps == args.steps
         want = runs[0][3] if same_window else reference_transcript(args.numpy_steps) or reference(args.numpy_steps)[1]
         runs.append(("microgpt --engine numpy", args.numpy_steps, *port("numpy", args.numpy_steps), want))
@@ -79,6 +89,16 @@ def main(argv=None):
                      "identical_output": same})
         print(f"{name:<26} {steps:>6} {mean * 1e6:>13.1f} {median * 1e6:>11.1f} {ref_mean / mean:>15.1f}x  "
               f"{'identical' if same else 'DIFFERENT'}")
+    runtimes = None
+    if args.pyodide_steps:
+        c, py = statistics.fmean(cpython[0]), statistics.fmean(pyodide[0])
+        runtimes = {"steps": args.pyodide_steps, "cpython_us_per_step": round(c * 1e6, 1),
+                    "pyodide_node_us_per_step": round(py * 1e6, 1), "pyodide_over_cpython": round(py / c, 2),
+                    "identical_output": pyodide[1] == cpython[1]}
+        print(f"the port, {args.pyodide_steps} steps: CPython {c * 1e6:.1f} us/step, Pyodide in Node "
+              f"{py * 1e6:.1f} us/step: Pyodide/CPython = {py / c:.2f}x, "
+              f"{'identical' if runtimes['identical_output'] else 'DIFFERENT'} output")
+    browser = live_page_timings(Path(args.site)) if args.site else None
     if args.save:
         results = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -86,9 +106,64 @@ def main(argv=None):
             "date": time.strftime("%Y-%m-%d"),
             "command": f"nox -s bench -- --steps {args.steps} --numpy-steps {args.numpy_steps}",
             "engines": rows}
+        results.update({k: v for k, v in (("runtimes", runtimes), ("browser", browser)) if v})
         Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    if not all(r["identical_output"] for r in rows):
+    if not all(r["identical_output"] for r in rows) or (runtimes and not runtimes["identical_output"]):
         sys.exit("an engine's output differs from the reference's")
+
+
+def under_pyodide(data: Path, steps: int, tmp: Path) -> tuple[list[float], str]:
+    """The port's `microgpt run` under Pyodide in Node (tests/pyodide/run.mjs), with a wheel of this source."""
+    code = "import hatchling.build as b, sys; print(b.build_wheel(sys.argv[1]))"
+    wheel = subprocess.run([sys.executable, "-c", code, str(tmp)], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()[-1]
+    argv = ["run", "--data", str(data), "--steps", str(steps), "--samples", "0"]
+    script = tmp / "pyodide_run.py"
+    script.write_text(f"from microgpt.cli import main\nmain({argv!r})\n", encoding="utf-8")
+    return step_times(["sh", "-c", f"node {ROOT / 'tests/pyodide/run.mjs'} {ROOT / 'node_modules/pyodide'} "
+                       f"{tmp / wheel} {data.parent} < {script}"], tmp)
+
+
+def live_page_timings(site: Path, steps: int = 30) -> dict:
+    """Press Run on live.html (empty cache, localhost): seconds to the first step line; longest main-thread task."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=flags)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+        page.fill('[name="steps"]', str(steps))
+        page.evaluate("""() => { window.longest = 0; window.step1 = null;
+            new PerformanceObserver((list) => { if (window.step1 === null) return;
+              for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration); })
+              .observe({ type: "longtask" });
+            new MutationObserver(() => { if (window.step1 === null &&
+              document.querySelector('[data-live=transcript]').textContent.includes('step    1'))
+              window.step1 = performance.now(); })
+              .observe(document.querySelector('[data-live=transcript]'), { childList: true, subtree: true }); }""")
+        start = page.evaluate("performance.now()")
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.wait_for_function("document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=300_000)
+        first, longest = page.evaluate("[window.step1, window.longest]")
+        browser.close()
+    httpd.shutdown()
+    result = {"run_to_first_step_s": round((first - start) / 1000, 2), "longest_task_while_training_ms": longest,
+              "steps": steps}
+    print(f"live.html in headless Chromium: Run -> first step line {result['run_to_first_step_s']} s (empty cache); "
+          f"longest main-thread task while training {longest:.0f} ms (a long task is > 50 ms)")
+    return result
 
 
 def reference_transcript(steps: int) -> str | None:

@@ -26,6 +26,7 @@ from pathlib import Path
 NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/refs/heads/master/names.txt"
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
 DATA_ENV = "MICROGPT_DATA"
+HINT = f"pass a local copy of names.txt with --data PATH or {DATA_ENV}=PATH"  # how the CLI takes the file
 
 
 class DataError(ValueError):
@@ -38,7 +39,7 @@ def cache_path() -> Path:
     return Path(root) / "microgpt" / "names.txt"
 
 
-def resolve_data_path(path=None, *, url=NAMES_URL, sha256=NAMES_SHA256) -> Path:
+def resolve_data_path(path=None, *, url=NAMES_URL, sha256=NAMES_SHA256, hint=HINT) -> Path:
     """Pick the data file: explicit path, then $MICROGPT_DATA, then the cache, else download."""
     if path is not None:
         return _existing(Path(path), "the given data path")
@@ -47,11 +48,11 @@ def resolve_data_path(path=None, *, url=NAMES_URL, sha256=NAMES_SHA256) -> Path:
     cached = cache_path()
     if cached.is_file():
         return cached
-    download(url, cached, sha256)
+    download(url, cached, sha256, hint)
     return cached
 
 
-def download(url: str, dest: Path, sha256: str) -> None:
+def download(url: str, dest: Path, sha256: str, hint: str = HINT) -> None:
     """Fetch url, check its sha256, and only then move it into place atomically."""
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
@@ -60,10 +61,7 @@ def download(url: str, dest: Path, sha256: str) -> None:
         if isinstance(e, urllib.error.HTTPError):
             e.close()  # an HTTPError holds the open response
         reason = getattr(e, "reason", e)
-        raise DataError(
-            f"could not download {url} ({reason}); pass a local copy of names.txt "
-            f"with --data PATH or {DATA_ENV}=PATH"
-        ) from None
+        raise DataError(f"could not download {url} ({reason}); {hint}") from None
     digest = hashlib.sha256(payload).hexdigest()
     if digest != sha256:
         raise DataError(f"download from {url} has sha256 {digest}, expected {sha256}; nothing was written")

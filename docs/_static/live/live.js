@@ -29,8 +29,6 @@ function setUp(panel) {
   let upload_ = null; // {name, bytes} of an uploaded file that is not valid UTF-8 (Python says why)
   const stamps = []; // step completion times, for steps per second
 
-  if (location.protocol === "file:") $(".mg-live-file").hidden = false;
-
   const buttons = Object.fromEntries([...panel.querySelectorAll("button[data-action]")]
     .map((b) => [b.dataset.action + (b.dataset.steps ?? ""), b]));
 

@@ -7,6 +7,7 @@ from .. import __version__
 def setup(app):
     from .cells import setup_cells
     from .cite import setup_cite
+    from .figures import setup_figures
     from .live import setup_live
     from .notebooks import setup_notebooks
     from .original import setup_original
@@ -16,6 +17,7 @@ def setup(app):
     setup_shared(app)
     setup_original(app)
     setup_cite(app)
+    setup_figures(app)
     setup_notebooks(app)
     setup_scene(app)
     setup_live(app)

@@ -98,7 +98,8 @@ def visit_live_html(self, node):
 <p class="mg-live-download">The first button you press downloads the Python runtime and this port,
 <strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>), once; nothing is
 downloaded before. It runs in a background thread of this page and sends nothing anywhere.</p>
-<p class="mg-live-file" hidden>This page was opened from a file. The live run needs the site served over http:
+<p class="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs the site
+served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
 <code>http://127.0.0.1:8000/live.html</code>.</p>
 <form class="mg-live-form" novalidate aria-label="The original's settings">
@@ -233,6 +234,7 @@ def copy_runtime(app, exception):
 
 def add_page_assets(app, pagename, templatename, context, doctree):
     if pagename in getattr(app.env, "microgpt_live_docs", set()):
+        app.add_js_file("live/file-protocol.js")
         app.add_js_file("live/live.js", type="module")
         app.add_css_file("live/live.css")
 

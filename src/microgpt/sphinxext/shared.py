@@ -1,6 +1,7 @@
 """What every directive needs: the config values, the original's text, and the HTML-only static assets."""
 
 import hashlib
+import os
 import shutil
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ def setup_shared(app):
     app.add_config_value("microgpt_citation", {}, "env", types=[dict],
                          description="title, authors, version and date-released (from CITATION.cff)")
     app.connect("config-inited", check_reference)
+    app.connect("config-inited", check_data)
     app.connect("builder-inited", add_static_assets)
     app.connect("build-finished", copy_static_assets)
 
@@ -48,6 +50,20 @@ def check_reference(app, config):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != REFERENCE_SHA256 or len(_read(path)) != REFERENCE_LINES:
         raise ConfigError(f"microgpt_reference: {path} is not the original microgpt.py (sha256 {digest})")
+
+
+def check_data(app, config):
+    """A build that records snapshots needs names.txt: without it, stop at once with one line, not a dump."""
+    from ..dataset import DATA_ENV, DataError, resolve_data_path
+    from .scene import uses_scenes
+
+    if not (config.microgpt_snapshot_generate and uses_scenes(app)):
+        return
+    try:
+        path = resolve_data_path(hint=f"set {DATA_ENV}=/path/to/names.txt, e.g. {DATA_ENV}=names.txt nox -s docs")
+    except DataError as e:
+        raise SystemExit(f"microgpt: cannot build the site without names.txt: {e}") from None  # Sphinx lets it by
+    os.environ[DATA_ENV] = str(path)  # the notebooks' kernels read the same file
 
 
 def add_static_assets(app):
