@@ -1,7 +1,9 @@
 """microgpt.cells: a page's cells run as Jupyter runs them, and the build's verdict on which need NumPy is right."""
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -65,6 +67,15 @@ def test_output_before_an_error_is_kept():
     assert out["streams"] == [{"name": "stdout", "text": "before\n"}] and out["error"]["name"] == "ZeroDivisionError"
 
 
+def test_glue_without_myst_nb():
+    code = "from myst_nb import glue\n\nx = 6 * 7\nglue('x', x,\n     display=False)\nglue('shown', x)\nprint(x)"
+    assert cells.without_glue(code) == "x = 6 * 7\nprint(x)"
+    script = ("import sys; sys.modules['myst_nb'] = None\nfrom microgpt import cells\n"
+              f"print(cells.run({code!r}, 1)['streams'])")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.stdout == "[{'name': 'stdout', 'text': '42\\n42\\n'}]\n", result.stderr
+
+
 def test_needs_numpy():
     assert cells.needs_numpy(["import numpy as np", "import math", "from microgpt import numpy_engine"]) == [
         True, False, True]
@@ -90,20 +101,24 @@ def test_modules_needing_numpy_are_the_ones_that_fail_without_it():
     assert set(json.loads(result.stdout)) == cells.modules_needing_numpy()
 
 
-def executed_notebooks(site):
-    return sorted((site.parent / "jupyter_execute").rglob("*.ipynb"))
+BAR = re.compile(r'<div class="mg-cell-bar[^"]*" data-numpy="(true|false)"(?: data-source="([^"]*)")?')
+
+
+def runnable_cells(site):
+    """Per page: each runnable cell's number, its code as the browser gets it, and the outputs its page shows."""
+    for path in sorted(site.rglob("*.ipynb")):
+        bars = BAR.findall(path.with_suffix(".html").read_text(encoding="utf-8"))
+        code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+        assert len(bars) == len(code), path
+        yield path, [(i + 1, html.unescape(source), cell["outputs"])
+                     for i, ((numpy, source), cell) in enumerate(zip(bars, code)) if numpy == "false"]
 
 
 def test_every_runnable_cell_reproduces_its_build_output_without_numpy(site, names_path):
     """What the browser runs, in CPython with NumPy blocked: every cell the build marks runnable, page by page."""
     runnable = 0
-    for path in executed_notebooks(site):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        sources = ["".join(c["source"]) for c in code]
-        marks = cells.needs_numpy(sources)
-        page = [(i + 1, s, c["outputs"]) for i, (s, c, numpy) in enumerate(zip(sources, code, marks)) if not numpy]
-        script = WITHOUT_NUMPY + (
+    for path, page in runnable_cells(site):
+        script = WITHOUT_NUMPY + "sys.modules['myst_nb'] = None  # nor MyST-NB\n" + (
             "import json, sys, time\nfrom microgpt import cells\nresults = []\n"
             f"for number, source in {[(n, s) for n, s, _ in page]!r}:\n"
             "    t = time.perf_counter(); out = cells.run(source, number)\n"
@@ -115,7 +130,7 @@ def test_every_runnable_cell_reproduces_its_build_output_without_numpy(site, nam
         for (number, _, outputs), out in zip(page, json.loads(result.stdout)):
             assert out["error"] is None, (path.name, number, out["error"])
             assert as_text(out) == build_text(outputs), (path.name, number)
-            print(f"{path.relative_to(site.parent)} cell {number}: {out['seconds']:.3f} s in CPython")
+            print(f"{path.relative_to(site)} cell {number}: {out['seconds']:.3f} s in CPython")
         runnable += len(page)
     assert runnable >= 10  # the pages' own cells, not a handful
 

@@ -12,6 +12,7 @@ import inspect
 import io
 import linecache
 import pprint
+import re
 import sys
 import traceback
 import types
@@ -65,8 +66,34 @@ def split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expression 
     return tree, None
 
 
+def glue(name: str, variable, display: bool = True) -> None:
+    """myst_nb.glue where MyST-NB is missing (the browser): the prose already holds the figure; show it if asked."""
+    if display and (text := display_text(variable)) is not None:
+        print(text)
+
+
+def without_glue(code: str) -> str:
+    """A cell as a reader runs it away from the site's build: without `from myst_nb import glue` and `glue(...)`."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    drop = set()
+    for node in tree.body:
+        if (isinstance(node, ast.ImportFrom) and node.module == "myst_nb"
+                or isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name) and node.value.func.id == "glue"):
+            drop.update(range(node.lineno, node.end_lineno + 1))
+    lines = [line for n, line in enumerate(code.split("\n"), 1) if n not in drop]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
 def run(code: str, number: int) -> dict:
     """Run one cell in the page's namespace: {"streams": [...], "result": text or None, "error": ... or None}."""
+    try:  # the page's cells glue figures for its prose with MyST-NB, which the browser does not have
+        import myst_nb  # noqa: F401
+    except ImportError:
+        sys.modules["myst_nb"] = types.SimpleNamespace(glue=glue)
     filename = f"<cell {number}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)  # for the traceback
     chunks: list = []

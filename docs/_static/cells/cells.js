@@ -178,16 +178,17 @@ class Cell {
     rt.load().catch(() => {}); // a fresh worker, ready for the next Run
   }
 
-  async reset() {
+  reset() {
     const running = cells.some((c) => c.root.dataset.liveState === "running");
     generation++;
+    current = null;
     queue = Promise.resolve();
-    if (running) rt.terminate();
-    else if (rt.loaded) await rt.call("cells.reset").catch(() => rt.terminate());
     ran.clear();
     for (const c of cells) { c.unedit(); c.restore(); c.state = "idle"; c.say(""); c.stopButton.hidden = true; }
     this.say("Reset: a fresh namespace; every cell shows its code and output as built.");
     this.runButton.focus();
+    if (running) rt.terminate(); // the next Run starts a fresh worker
+    else if (rt.loaded) rt.call("cells.reset").catch(() => rt.terminate());
   }
 }
 

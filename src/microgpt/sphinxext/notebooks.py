@@ -3,8 +3,8 @@ HTML page.
 
 The notebook is made from the page as built, not from its MyST source: prose as plain Markdown (links absolute
 to the site), the original's lines as code with their line numbers, each scene as its static picture, and each
-code cell with the outputs it had when the site was built (from MyST-NB's executed notebook). Its first cell says
-how to install the package the cells import. Pages without code cells offer no download.
+code cell with the outputs its page shows. Its first cell says how to install the package the cells import.
+Pages without code cells offer no download.
 """
 
 import base64
@@ -16,7 +16,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util import logging
 
-from .cells import code_cells
+from ..cells import without_glue
+from .cells import cell_source, code_cells
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,8 @@ def fence(text: str, language: str = "") -> str:
 class Markdown:
     """A docutils doctree, as built for HTML, to Markdown cells and code cells."""
 
-    def __init__(self, app, docname: str, executed: dict | None):
+    def __init__(self, app, docname: str):
         self.app, self.docname = app, docname
-        self.outputs = {i: cell for i, cell in enumerate((executed or {}).get("cells", []))}
         self.cells: list[dict] = []
         self.text: list[str] = []
         self.attachments: dict = {}
@@ -77,15 +77,27 @@ class Markdown:
         self.cells.append({"cell_type": "markdown", "metadata": {}, "source": text})
 
     def code(self, node: nodes.container):
+        """A code cell: its code as the page shows it (without the glue that feeds the prose) and its outputs."""
         self.flush()
-        executed = self.outputs.get(node.get("cell_index"))
-        if executed is None or executed.get("cell_type") != "code":
-            logger.warning(f"{self.docname}: no executed code cell {node.get('cell_index')} for the notebook",
-                           location=node, type="microgpt")
-            return
-        self.cells.append({"cell_type": "code", "execution_count": executed.get("execution_count"),
-                           "metadata": {k: v for k, v in executed.get("metadata", {}).items() if k != "execution"},
-                           "source": "".join(executed["source"]), "outputs": executed.get("outputs", [])})
+        parts = {child.get("nb_element"): child for child in node.children}
+        outputs = [self.output(child, node) for child in parts.get("cell_code_output", [])]
+        self.cells.append({"cell_type": "code", "execution_count": node.get("exec_count"), "metadata": {},
+                           "source": without_glue(cell_source(node) or ""), "outputs": outputs})
+
+    def output(self, node, cell) -> dict:
+        """One output as the page shows it (MyST-NB has merged its streams), back in nbformat."""
+        classes = set(node.get("classes", []))
+        if isinstance(node, nodes.literal_block) and classes & {"stream", "stderr"}:
+            return {"output_type": "stream", "name": "stderr" if "stderr" in classes else "stdout",
+                    "text": node.astext()}
+        if isinstance(node, nodes.literal_block) and "text_plain" in classes:
+            return {"output_type": "execute_result", "execution_count": cell.get("exec_count"), "metadata": {},
+                    "data": {"text/plain": node.astext()}}
+        if isinstance(node, nodes.raw) and "html" in node.get("format", "").split():
+            return {"output_type": "display_data", "metadata": {}, "data": {"text/html": node.astext()}}
+        logger.warning(f"{self.docname}: an output of cell {cell.get('cell_index')} ({type(node).__name__} "
+                       f"{sorted(classes)}) cannot go into the notebook", location=cell, type="microgpt")
+        return {"output_type": "stream", "name": "stdout", "text": node.astext()}
 
     # blocks
 
@@ -228,11 +240,7 @@ def install_cell(app) -> str:
 
 
 def notebook(app, doctree, docname: str) -> dict:
-    executed_path = Path(app.outdir).parent / "jupyter_execute" / (docname + ".ipynb")
-    executed = json.loads(executed_path.read_text(encoding="utf-8")) if executed_path.is_file() else None
-    if executed is None:
-        logger.warning(f"{docname}: MyST-NB wrote no executed notebook ({executed_path})", type="microgpt")
-    md = Markdown(app, docname, executed)
+    md = Markdown(app, docname)
     md.markdown(install_cell(app))
     md.block(doctree)
     md.flush()
