@@ -19,6 +19,14 @@ settings.register_profile("default", deadline=None, print_blob=True)
 settings.load_profile("default")
 
 
+WITHOUT_NUMPY = "import sys; sys.modules['numpy'] = None  # `import numpy` now raises ImportError\n"
+
+
+def python_without_numpy(code: str) -> subprocess.CompletedProcess:
+    """Python code run in a fresh interpreter where `import numpy` fails, as in the browser."""
+    return subprocess.run([sys.executable, "-c", WITHOUT_NUMPY + code], capture_output=True, text=True)
+
+
 @pytest.fixture(scope="session")
 def names_path() -> Path:
     """names.txt: $MICROGPT_DATA, else ../shared/data/names.txt, else the package's cache or download."""

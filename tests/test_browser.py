@@ -25,7 +25,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 PAGE_BUDGET = 700_000  # bytes, gzipped, everything a first view loads (three.js included)
 SNAPSHOT_BUDGET = 150_000
 REPORT = {}
-SCENE_PAGES = {"sections/model.html": ["tokens", "attention", "forward"], "sections/parameters.html": ["embeddings"],
+SCENE_PAGES = {"sections/model.html": ["model", "tokens", "attention", "forward"],
+               "sections/parameters.html": ["embeddings"],
                "sections/autograd.html": ["autograd"], "sections/training.html": ["training", "adam"],
                "sections/inference.html": ["sampling"]}
 
@@ -245,12 +246,15 @@ def test_scene_controls_work_from_the_keyboard(server, webgl_browser):
 
 @pytest.mark.parametrize("name", SCENE_PAGES)
 def test_lines_and_scene_elements_light_each_other(server, webgl_browser, name):
-    for scene in SCENE_PAGES[name]:  # a tall window keeps the lines and the scene on screen together
+    for scene in SCENE_PAGES[name]:  # a window as tall as the page keeps the lines and the scene on screen together
         page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene, height=4000)
+        page.set_viewport_size({"width": 1400, "height": page.evaluate("document.documentElement.scrollHeight")})
+        wait_state(figure, ["live"])
         links = json.loads(figure.get_attribute("data-links"))
         assert sorted(figure.evaluate("f => f.mgScene.elements()")) == sorted(links), scene
         for element, lines in links.items():
-            # a line of the original -> the elements it computes
+            # a line of the original -> the elements it computes (from elsewhere: two may share a line)
+            page.mouse.move(0, 0)
             page.locator(f"#L{lines[0]}").hover()
             lit = figure.locator(f'.mg-element.mg-lit[data-element="{element}"]')
             assert lit.count() >= 1, (scene, element, lines[0])
@@ -264,6 +268,7 @@ def test_lines_and_scene_elements_light_each_other(server, webgl_browser, name):
                                    " return r.top >= 0 && r.bottom <= innerHeight; }", arg=lines[0], timeout=3000)
             handle.blur()
             figure.scroll_into_view_if_needed()
+            wait_state(figure, ["live"])  # scrolled away to its lines, the scene may have been disposed
         assert errors == []
 
 
@@ -302,7 +307,7 @@ def test_a_page_with_every_scene_stays_within_the_context_cap(server, playwright
         page.on("console", lambda m: m.type in ("error", "warning") and "GPU stall" not in m.text
                 and messages.append(m.text))
         page.goto(f"{server}/scenes.html")
-        assert page.locator("figure.mg-scene").count() == 8
+        assert page.locator("figure.mg-scene").count() == 9
         most = 0
         for _ in range(30):
             page.wait_for_timeout(100)
@@ -336,3 +341,109 @@ def test_every_scene_control_works_from_the_keyboard(server, webgl_browser, name
             page.wait_for_timeout(500)
             assert stage.screenshot() != before, (scene, control.inner_text()[:40])
         assert errors == []
+
+
+# Legible at every width: the text inside a scene, and the page around it.
+SCREENSHOTS = ROOT / "artefacts" / "screenshots"  # git-ignored: a record of every scene at two widths
+TEXT_BOXES = """stage => {
+  const boxes = [];
+  const walker = document.createTreeWalker(stage, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement, style = getComputedStyle(el);
+    if (!n.data.trim() || el.closest("[hidden]") || style.visibility === "hidden") continue;
+    if (Number(style.opacity) < 0.1) continue; // faded: crowded out by another label
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    for (const r of range.getClientRects()) {
+      if (r.width && r.height) boxes.push([n.data.slice(0, 24), r.left, r.top, r.right, r.bottom]);
+    }
+  }
+  return boxes;
+}"""
+
+
+def overlapping(boxes):
+    """Pairs of text boxes that overlap by more than a pixel each way."""
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 1]
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280, 1920])
+def test_no_text_in_a_scene_overlaps_other_text(server, webgl_browser, width):
+    page = webgl_browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.goto(f"{server}/scenes.html")
+    figures = page.locator("figure.mg-scene")
+    problems = []
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        name = figure.get_attribute("data-scene")
+        figure.scroll_into_view_if_needed()
+        wait_state(figure, ["live"])
+        page.wait_for_timeout(400)
+        stage = figure.locator(".mg-scene-stage")
+        pairs = overlapping(stage.evaluate(TEXT_BOXES))
+        problems += [f"{name} at {width} px: {a!r} overlaps {b!r}" for a, b in pairs]
+        readout, canvas = figure.locator(".mg-readout"), figure.locator("canvas").bounding_box()
+        if readout.count() and readout.bounding_box()["y"] + readout.bounding_box()["height"] > canvas["y"] + 0.5:
+            problems.append(f"{name} at {width} px: the readout covers the canvas")
+        options = figure.locator(".mg-scene-options")
+        if options.evaluate("el => el.scrollWidth > el.clientWidth + 1"):
+            problems.append(f"{name} at {width} px: the controls do not fit the width")
+        if width in (390, 1280):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            figure.screenshot(path=SCREENSHOTS / f"{name}-{width}.png")
+    page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+WIDTHS = [360, 390, 768, 1024, 1280, 1312, 1366, 1440, 1536, 1600, 1680, 1760, 1920, 2560]
+
+
+def test_no_page_is_wider_than_the_window(site, server, webgl_browser):
+    page = webgl_browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    wider = []
+    for name in pages(site):
+        page.goto(f"{server}/{name}")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            scroll = page.evaluate("() => document.documentElement.scrollWidth")
+            if scroll > width:
+                wider.append(f"{name} at {width} px is {scroll} px wide")
+    page.context.close()
+    assert not wider, "\n".join(wider)
+
+
+def test_model_scene_steps_through_the_forward_pass(server, webgl_browser):
+    page, figure, errors = live_scene(webgl_browser, f"{server}/sections/model.html", "model")
+    stage = figure.locator(".mg-scene-stage")
+    stages = figure.get_by_label("Stage").locator("option").count()
+    assert stages >= 8 and figure.evaluate("f => f.mgScene.stage()") == 0
+    shots = [stage.screenshot()]
+    stage.focus()
+    for s in range(1, stages):
+        page.keyboard.press("]")  # the keyboard moves the camera to the next stage
+        page.wait_for_timeout(700)
+        assert figure.evaluate("f => f.mgScene.stage()") == s
+        shots.append(stage.screenshot())
+    assert len(set(shots)) == stages
+    page.keyboard.press("[")
+    assert figure.evaluate("f => f.mgScene.stage()") == stages - 2
+    # frame time with software WebGL over the whole model, turning the camera one key a frame (printed, not
+    # asserted: the machines are shared)
+    figure.get_by_label("Stage").select_option(label="The whole model")
+    page.wait_for_timeout(800)
+    frames = page.evaluate("""stage => new Promise(done => {
+      const times = []; let last = performance.now();
+      const tick = now => { times.push(now - last); last = now;
+        stage.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowLeft", bubbles: true}));
+        if (times.length < 40) requestAnimationFrame(tick); else done(times.slice(5).sort((a, b) => a - b)); };
+      requestAnimationFrame(tick); })""", stage.element_handle())
+    print(f"model scene: median frame {frames[len(frames) // 2]:.1f} ms while turning (software WebGL)")
+    # a click on a matrix lights the lines that make it
+    box = page.locator("canvas").first.bounding_box()
+    figure.get_by_label("Stage").select_option(label="Scores out")
+    page.wait_for_timeout(800)
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    lit = page.locator(".mg-line.mg-lit").evaluate_all("ls => ls.map(l => Number(l.dataset.line))")
+    assert lit and all(97 <= n <= 145 for n in lit)
+    assert errors == []

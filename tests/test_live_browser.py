@@ -194,3 +194,33 @@ def test_opened_from_a_file_the_page_says_how_to_serve_it(playwright, site):  # 
         assert page.locator(".mg-live").get_attribute("data-live-state") == "error"
     finally:
         browser.close()
+
+
+@LEGS
+def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, webgl):
+    """Train 20 steps on the live page, open a section page, train 10 more there: one uninterrupted 30-step run."""
+    page = live(webgl)
+    page.fill(steps=30, samples=0)
+    for _ in range(2):
+        page.press("Train 10 steps")
+        page.wait("done")
+    page.page.goto(page.page.url.replace("live.html", "sections/model.html"))
+    bar = page.page.locator(".mg-live-bar")
+    page.page.wait_for_function("document.querySelector('.mg-live-bar')?.dataset.liveState === 'done'",
+                                timeout=LOAD_TIMEOUT)
+    assert "step 20 of 30" in bar.locator('[data-live="status"]').text_content()
+    bar.get_by_role("button", name="Train 10 steps").click()
+    page.page.wait_for_function("document.querySelector('.mg-live-bar').dataset.liveState === 'done' && "
+                                "document.querySelector('.mg-live-bar [data-live=status]').textContent"
+                                ".includes('step 30')", timeout=LOAD_TIMEOUT)
+    expected = cli(capsys, names_path, "--steps", "30", "--samples", "0")
+    shown = bar.locator('[data-live="transcript"]').text_content()
+    assert shown == expected.split("\n\n--- inference")[0] + "\n"
+    page.page.goto(page.page.url.replace("sections/model.html", "live.html"))
+    page.wait("done")
+    assert page.transcript() == shown
+    page.press("Reset")
+    page.wait("idle")
+    page.page.goto(page.page.url.replace("live.html", "sections/model.html"))
+    page.page.wait_for_timeout(500)
+    assert page.page.locator(".mg-live-bar").count() == 0  # Reset forgets the run

@@ -1,17 +1,10 @@
 """The scalar path needs no NumPy: the browser's Python has none. Run it where `import numpy` fails."""
 
-import subprocess
-import sys
-
+from conftest import python_without_numpy
 from microgpt.cli import main
 
 SCALAR_PATH = ("config", "dataset", "tokenizer", "autograd", "parameters", "model", "optimizer", "training",
-               "inference", "scalar", "run", "cli", "live", "sections", "reference")
-WITHOUT_NUMPY = "import sys; sys.modules['numpy'] = None  # `import numpy` now raises ImportError\n"
-
-
-def python_without_numpy(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", WITHOUT_NUMPY + code], capture_output=True, text=True)
+               "inference", "scalar", "run", "cli", "live", "sections", "reference", "trace", "recorder", "snapshot")
 
 
 def test_numpy_is_really_blocked():

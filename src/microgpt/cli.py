@@ -15,6 +15,7 @@ OPTION_OF = {
     "seed": "--seed", "n_embd": "--n-embd", "n_head": "--n-head", "n_layer": "--n-layer",
     "block_size": "--block-size", "learning_rate": "--learning-rate", "num_steps": "--steps",
     "temperature": "--temperature", "num_samples": "--samples", "probes": "--probes",
+    "checkpoint_every": "--checkpoint-every",
 }
 
 
@@ -136,8 +137,6 @@ def snapshot(args, prog: str) -> int:
         print(f"{len(paths)} files in {args.check} follow the schema")
         return 0
     config, train, sample = configs(args)
-    if args.checkpoint_every < 1:
-        return fail(prog, f"argument --checkpoint-every: must be >= 1, got {args.checkpoint_every}")
     snap = SnapshotConfig(checkpoint_every=args.checkpoint_every, probes=args.probes, temperatures=args.temperatures)
     try:
         paths = export(Path(args.out), config, train, sample, snap, data=args.data, engine=args.engine,

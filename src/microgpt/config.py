@@ -76,6 +76,11 @@ class SnapshotConfig:
     temperatures: tuple[float, ...] = (0.2, 0.5, 1.0)  # sampled after training, each from the same state
     adam_params: tuple[str, ...] = ("wte[BOS][0]", "wte[a][0]", "layer0.attn_wq[0][0]", "lm_head[a][0]")
 
+    def __post_init__(self):
+        every = self.checkpoint_every
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ConfigError("checkpoint_every", f"must be an integer >= 1, got {every!r}")
+
 
 class ConfigError(ValueError):
     """A setting out of range; `field` names it so the CLI can name its option."""

@@ -7,19 +7,45 @@ parser, and the transcript lines are the ones `microgpt.run.run` prints, in the 
 """
 
 import argparse
+import base64
+import hashlib
+import json
 import math
+import random
+import struct
+from array import array
+from types import SimpleNamespace
 
 from .cli import FORM_OPTIONS, Parser, add_form_options, config_error_message, configs
-from .config import ConfigError, SampleConfig
-from .dataset import DataError, load_docs, parse_docs
+from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
+from .dataset import DataError, parse_docs, resolve_data_path
 from .inference import sample
 from .optimizer import HorizonError
+from .recorder import Recorder, pca_basis, sample_record, step_graph
 from .run import Run
+from .scalar import ScalarEngine, gc_paused
+from .snapshot import texts
+from .tokenizer import Tokenizer
+from .trace import WordError
 from .training import NonFiniteLossError
 
 MAX_DOCUMENTS_BYTES = 1_000_000  # pasted or uploaded documents; names.txt is 228,145 bytes
 MAX_GENERATE_TEMPERATURE = 2.0  # Generate takes any temperature in (0, MAX_GENERATE_TEMPERATURE]
 INFERENCE_HEADER = ["", "--- inference (new, hallucinated names) ---"]  # line 188's print: a blank line first
+SAVE_FORMAT = 1  # of Session.save's text
+ADAM_TRACES = ("value", "grad", "m", "v", "update")  # what the recorder keeps of each traced parameter
+
+
+def _pack(floats) -> str:
+    """Doubles as base64 of their IEEE 754 bytes: every bit kept."""
+    return base64.b64encode(struct.pack(f"<{len(floats)}d", *floats)).decode()
+
+
+def _unpack(text: str, count: int | None = None) -> list[float]:
+    raw = base64.b64decode(text)
+    if count is not None and len(raw) != 8 * count:
+        raise ValueError(f"{len(raw) // 8} numbers where the model has {count}")
+    return list(struct.unpack(f"<{len(raw) // 8}d", raw))
 
 
 class PageError(ValueError):
@@ -65,22 +91,59 @@ def parse_documents(raw: bytes, name: str = "documents") -> list[str]:
         raise PageError("documents", str(e)) from None
 
 
+def generate_temperature(value) -> float:
+    """A temperature for Generate or the sampling scene: any number in (0, MAX_GENERATE_TEMPERATURE]."""
+    try:
+        temperature = float(value)
+    except (TypeError, ValueError):
+        raise PageError("generate-temperature", f"temperature must be a number, got {value!r}") from None
+    if not (math.isfinite(temperature) and 0 < temperature <= MAX_GENERATE_TEMPERATURE):
+        raise PageError("generate-temperature",
+                        f"temperature must be in (0, {MAX_GENERATE_TEMPERATURE:g}], got {temperature:g}")
+    return temperature
+
+
+def fresh_sample(engine, tokenizer, config, temperature: float, seed: int) -> dict:
+    """One name drawn as inference.json records it (probabilities, draw, token, argmax at every position)."""
+    run = SimpleNamespace(engine=engine, tokenizer=tokenizer, config=config, rng=random.Random(int(seed)))
+    return {"temperature": temperature, **sample_record(run, temperature, 1)[0]}
+
+
 def step_line(step: int, num_steps: int, loss: float) -> str:
     """Line 184's print."""
     return f"step {step+1:4d} / {num_steps:4d} | loss {loss:.4f}"
+
+
+def probes_for(run: Run) -> tuple[str, ...]:
+    """The words the scenes trace: the site's own probes when the documents hold them, else the first documents."""
+    default, fits = SnapshotConfig().probes, lambda w: len(w) + 1 <= run.config.block_size
+    docs = set(run.docs)
+    if all(w in docs and fits(w) for w in default):
+        return default
+    return tuple(dict.fromkeys(w for w in run.docs if fits(w)))[:len(default)]  # none fit: the reader types one
 
 
 class Session:
     """One run on the page: set up, then train, extend and generate in small calls; every call returns lines."""
 
     def __init__(self, form: dict, documents: bytes | None = None, name: str = "documents", data=None):
+        self.form, self.documents, self.name = dict(form), documents, name  # what a saved run is rebuilt from
         config, train, self.sample_config = parse_settings(form)
         try:
-            docs = parse_documents(documents, name) if documents is not None else load_docs(data)
-        except DataError as e:
+            if documents is not None:
+                docs = parse_documents(documents, name)
+            else:
+                path = resolve_data_path(data)
+                raw = path.read_bytes()
+                docs = parse_docs(raw, str(path))
+        except (DataError, OSError) as e:
             raise PageError("documents", str(e)) from None
+        self.data_sha256 = hashlib.sha256(documents if documents is not None else raw).hexdigest()
         self.run = Run.setup(config, train, docs=docs)
+        self.recorder = Recorder(self.run, SnapshotConfig(probes=probes_for(self.run)), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate
+        self.lines = self.header()  # everything printed so far
+        self.history = []  # (loss, learning rate) of every step so far
 
     def header(self) -> list[str]:
         """Lines 21, 27 and 90's prints."""
@@ -104,7 +167,9 @@ class Session:
 
         try:
             for _ in range(todo):
-                trainer.train(1, on_step=on_step)
+                self.recorder.train(1, on_step=on_step)
+                self.history.append((done[-1]["loss"], done[-1]["learning_rate"]))
+                self.lines.append(done[-1]["line"])
         except NonFiniteLossError as e:
             error = (f"Training stopped at {e}. The model is as it was after step {trainer.step}; "
                      "lower the learning rate and press Reset, or Generate from the model as it is.")
@@ -121,19 +186,14 @@ class Session:
 
     def generate(self, temperature) -> dict:
         """Generate at any temperature in (0, MAX_GENERATE_TEMPERATURE]: line 188's header, names to follow."""
-        try:
-            temperature = float(temperature)
-        except (TypeError, ValueError):
-            raise PageError("generate-temperature", f"temperature must be a number, got {temperature!r}") from None
-        if not (math.isfinite(temperature) and 0 < temperature <= MAX_GENERATE_TEMPERATURE):
-            raise PageError("generate-temperature",
-                            f"temperature must be in (0, {MAX_GENERATE_TEMPERATURE:g}], got {temperature:g}")
+        temperature = generate_temperature(temperature)
         return self.start_sampling(SampleConfig(temperature=temperature, num_samples=self.sample_config.num_samples))
 
     def start_sampling(self, config: SampleConfig | None = None) -> dict:
         """Line 188: the inference header (the form's settings unless given); the names follow from `sample_next`."""
         config = config or self.sample_config
         self.sampler = (config, 0) if config.num_samples else None
+        self.lines += INFERENCE_HEADER
         return {"lines": list(INFERENCE_HEADER), "temperature": config.temperature}
 
     def sample_next(self) -> dict:
@@ -150,7 +210,107 @@ class Session:
         done = index + 1 >= config.num_samples
         if done:
             self.sampler = None
-        return {"lines": [f"sample {index+1:2d}: {name}"], "name": name, "done": done}
+        self.lines.append(f"sample {index+1:2d}: {name}")
+        return {"lines": [self.lines[-1]], "name": name, "done": done}
+
+    def save(self) -> str:
+        """The whole run as text, bit for bit: settings, documents, weights, Adam's buffers, step, horizon, random
+        state, history and transcript. `Session.restore` rebuilds it on another page."""
+        engine, trainer = self.run.engine, self.run.trainer
+        version, internal, gauss_next = self.run.rng.getstate()
+        return json.dumps({
+            "format": SAVE_FORMAT, "form": self.form, "name": self.name,
+            "documents": None if self.documents is None else base64.b64encode(self.documents).decode(),
+            "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
+            "weights": _pack(engine.weights()), "m": _pack(engine.adam.m), "v": _pack(engine.adam.v),
+            "history": _pack([x for pair in self.history for x in pair]), "lines": self.lines,
+            "recorder": self._save_recorder(),
+            "sampler": None if self.sampler is None else [self.sampler[0].temperature, self.sampler[0].num_samples,
+                                                          self.sampler[1]]})
+
+    @classmethod
+    def restore(cls, text: str) -> "Session":
+        """A run saved by `save`, exactly as it was."""
+        try:
+            saved = json.loads(text)
+            if saved.get("format") != SAVE_FORMAT:
+                raise ValueError(f"format {saved.get('format')!r}, expected {SAVE_FORMAT}")
+            documents = None if saved["documents"] is None else base64.b64decode(saved["documents"])
+            session = cls(saved["form"], documents, saved["name"])
+            engine, trainer = session.run.engine, session.run.trainer
+            weights, m, v = (_unpack(saved[k], engine.num_params) for k in ("weights", "m", "v"))
+            for p, w in zip(engine.params, weights):
+                p.data = w
+            engine.adam.m[:], engine.adam.v[:] = m, v
+            trainer.step, trainer.num_steps = saved["step"], saved["num_steps"]
+            version, internal, gauss_next = saved["rng"]
+            session.run.rng.setstate((version, tuple(internal), gauss_next))
+            flat = _unpack(saved["history"])
+            session.history = list(zip(flat[::2], flat[1::2]))
+            session.lines = saved["lines"]
+            session._restore_recorder(saved["recorder"])
+            if saved["sampler"]:
+                temperature, num_samples, index = saved["sampler"]
+                session.sampler = (SampleConfig(temperature=temperature, num_samples=num_samples), index)
+        except PageError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
+            raise PageError("run", f"the saved run cannot be restored ({e}); press Reset to start again") from None
+        return session
+
+    def _save_recorder(self) -> dict:
+        rec = self.recorder
+        return {"loss": _pack(rec.training["loss"]), "learning_rate": _pack(rec.training["learning_rate"]),
+                "adam": {f"{p['name']}/{k}": _pack(p[k]) for p in rec.adam["params"] for k in ADAM_TRACES},
+                "weights": {str(step): _pack(w) for step, w in rec.weights.items()}}
+
+    def _restore_recorder(self, saved: dict) -> None:
+        """What the recorder kept, set back; the PCA chain is fitted again, in its order, from the kept weights."""
+        rec = self.recorder
+        rec.training["loss"], rec.training["learning_rate"] = _unpack(saved["loss"]), _unpack(saved["learning_rate"])
+        docs = self.run.docs
+        rec.training["doc"] = [docs[i % len(docs)] for i in range(len(rec.training["loss"]))]
+        rec.adam["learning_rate"] = list(rec.training["learning_rate"])
+        for p in rec.adam["params"]:
+            for k in ADAM_TRACES:
+                p[k] = _unpack(saved["adam"][f"{p['name']}/{k}"])
+        rec.weights = {int(step): array("d", _unpack(w, self.run.engine.num_params))
+                       for step, w in saved["weights"].items()}
+        rec.fits = []
+        for step in sorted(s for s in rec.weights if s % rec.snap.checkpoint_every == 0):
+            rec.fits.append((step, pca_basis(rec.wte(step), rec.fits[-1][1][1] if rec.fits else None)))
+
+    # --- what the scenes ask for ---------------------------------------------------------------------------
+
+    def document(self, name: str) -> str:
+        """A scene's snapshot file for the run so far, as the exporter writes it (the same schema and bytes)."""
+        try:
+            return texts(self.recorder, self.data_sha256, [name])[name]
+        except KeyError as e:
+            raise PageError("snapshot", str(e.args[0])) from None
+
+    def trace(self, word: str, step: int | None = None) -> dict:
+        """Every intermediate of gpt() for a word the reader typed, through the weights at a step of this run."""
+        if step is not None and step not in self.recorder.weights:
+            raise PageError("step", f"no checkpoint of your run at step {step}")
+        try:
+            return self.recorder.trace_word(word, step)
+        except WordError as e:
+            raise PageError("word", str(e)) from None
+
+    def step_graph(self) -> dict:
+        """The graph the last step built (its document's), as the autograd scene reports it; before any step,
+        the first step's."""
+        r = self.run
+        step = max(r.trainer.step - 1, 0)
+        with gc_paused():
+            graph = step_graph(r.engine, r.tokenizer, r.docs[step % len(r.docs)], r.config.block_size)
+        return {"step": step + 1, **graph}
+
+    def sample(self, temperature, seed: int) -> dict:
+        """A fresh name at any temperature, drawn with its own random stream (the run's own is left alone)."""
+        temperature = generate_temperature(temperature)
+        return fresh_sample(self.run.engine, self.run.tokenizer, self.run.config, temperature, seed)
 
     def transcript(self, steps: int | None = None) -> list[str]:
         """The whole original from here, all at once: what `microgpt run` prints (used by tests and Run)."""
@@ -184,6 +344,43 @@ def start(form: dict, documents_path: str | None = None, name: str = "documents"
             "vocab_size": _session.run.tokenizer.vocab_size}
 
 
+def save() -> str:
+    """The current run as text, for the page to keep in sessionStorage."""
+    return current().save()
+
+
+def restore(text: str) -> dict:
+    """The run another page saved: its status, transcript and history, to draw."""
+    global _session
+    _session = Session.restore(text)
+    return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
+            "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None}
+
+
+def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict:
+    """A word typed by the reader, traced through a recorded checkpoint's exact weights."""
+    from .snapshot import trace_word
+
+    try:
+        return trace_word(json.loads(checkpoint_text), uchars, word)
+    except WordError as e:
+        raise PageError("word", str(e)) from None
+
+
+def sample_checkpoint(checkpoint_text: str, uchars: list[str], temperature, seed: int) -> dict:
+    """A fresh name from a recorded checkpoint's exact weights, at any temperature."""
+    temperature = generate_temperature(temperature)
+    checkpoint = json.loads(checkpoint_text)
+    config = GPTConfig(**checkpoint["metadata"]["config"])
+    tokenizer = Tokenizer(list(uchars))
+    engine = ScalarEngine(config, TrainConfig(), tokenizer.vocab_size, random.Random(0))
+    for name, rows in engine.state_dict.items():
+        data = checkpoint["state_dict"][name]["data"]
+        for p, w in zip((p for row in rows for p in row), data):
+            p.data = w
+    return fresh_sample(engine, tokenizer, config, temperature, seed)
+
+
 def current() -> Session:
     if _session is None:
         raise PageError("run", "no run yet: press Run or Train first")
@@ -198,10 +395,15 @@ def reset() -> dict:
 
 
 API = {
-    "start": start, "reset": reset,
+    "start": start, "reset": reset, "save": save, "restore": restore,
     "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
     "start_sampling": lambda: current().start_sampling(),
+    "document": lambda name: current().document(name),
+    "trace": lambda word, step=None: current().trace(word, step),
+    "sample": lambda temperature, seed: current().sample(temperature, seed),
+    "step_graph": lambda: current().step_graph(),
+    "trace_checkpoint": trace_checkpoint, "sample_checkpoint": sample_checkpoint,
     "sample_next": lambda: current().sample_next(),
 }

@@ -34,6 +34,15 @@ def matrix_views(flat, config: GPTConfig, vocab_size: int) -> dict:
     return views
 
 
+def unflatten(flat, config: GPTConfig, vocab_size: int) -> dict[str, list[list[float]]]:
+    """Name -> rows of floats from a flat sequence laid out like `params`: matrix_views without NumPy."""
+    matrices, offset = {}, 0
+    for name, (rows, cols) in state_dict_shapes(config, vocab_size).items():
+        matrices[name] = [[float(w) for w in flat[offset + r * cols:offset + (r + 1) * cols]] for r in range(rows)]
+        offset += rows * cols
+    return matrices
+
+
 def init_weights(config: GPTConfig, vocab_size: int, rng: random.Random) -> dict[str, list[list[float]]]:
     """Every parameter matrix as floats, drawn in the original's order and keyed by its names."""
     return {name: matrix(rng, rows, cols) for name, (rows, cols) in state_dict_shapes(config, vocab_size).items()}

@@ -15,8 +15,9 @@ function path(points, x, y) {
   return points.map(([a, b], i) => `${i ? "L" : "M"}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join("");
 }
 
-/** Redraw: history is [{step, loss, learning_rate}], the x axis runs to the planned horizon. */
-export function drawCurves(svg, history, numSteps, vocabSize) {
+/** Redraw: pairs is [loss, learning_rate] of steps 1, 2, ...; the x axis runs to the planned horizon. */
+export function drawCurves(svg, pairs, numSteps, vocabSize) {
+  const history = pairs.map(([loss, rate], i) => ({ step: i + 1, loss, learning_rate: rate }));
   const uniform = Math.log(vocabSize);
   const top = Math.max(uniform + 0.5, ...history.map((h) => h.loss));
   const peakRate = Math.max(1e-12, ...history.map((h) => h.learning_rate));

@@ -3,7 +3,7 @@
 // to the static picture (drawn at build time) whenever WebGL is missing, a scene fails or its context is lost.
 
 const MAX_LIVE = 4;
-const SCENES = ["training", "embeddings", "attention", "sampling", "tokens", "forward", "autograd", "adam"];
+const SCENES = ["training", "embeddings", "attention", "sampling", "tokens", "forward", "autograd", "adam", "model"];
 const figures = [...document.querySelectorAll("figure.mg-scene[data-scene]")];
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 const json = new Map();

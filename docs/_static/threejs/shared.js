@@ -23,16 +23,19 @@ export const isDark = () =>
   document.body.dataset.theme === "dark" ||
   (document.body.dataset.theme !== "light" && matchMedia("(prefers-color-scheme: dark)").matches);
 
-/** A renderer filling `stage`, a scene and a camera; renders only when asked. */
-export function createView(stage, { orthographic = false, fov = 45 } = {}) {
-  const renderer = new THREE.WebGLRenderer({ antialias: true });
+/** A renderer filling `stage` (below its readout, if any), a scene and a camera; renders only when asked. */
+export function createView(stage, { orthographic = false, fov = 45, antialias = true } = {}) {
+  const renderer = new THREE.WebGLRenderer({ antialias });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
   renderer.domElement.setAttribute("role", "img"); // the picture; the stage around it also holds controls
   renderer.domElement.setAttribute("aria-label", stage.getAttribute("aria-label") || "");
-  stage.appendChild(renderer.domElement);
+  const box = document.createElement("div"); // the canvas and its labels; a readout sits above, never over it
+  box.className = "mg-canvas-box";
+  stage.appendChild(box);
+  box.appendChild(renderer.domElement);
   const labels = document.createElement("div");
   labels.className = "mg-labels";
-  stage.appendChild(labels);
+  box.appendChild(labels);
 
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(isDark() ? 0x1e2127 : 0xf8f9fb);
@@ -47,14 +50,40 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
     frame = 0;
     camera.updateMatrixWorld(); // labels project with this frame's camera, not the last one
     for (const fn of beforeRender) fn();
+    declutter();
     renderer.render(scene, camera);
+  }
+  /** Pull labels that stick out sideways back inside the canvas; then fade every label that would cover one
+   *  placed before it: element handles first, then bold ones. */
+  function declutter() {
+    const rank = (el) => (el.dataset.element ? 0 : el.classList.contains("mg-strong") ? 1 : 2);
+    const shown = [...labels.children].filter((el) => !el.hidden && el.textContent);
+    for (const el of shown) el.style.marginLeft = "";
+    const edge = box.getBoundingClientRect();
+    const rects = shown.map((el) => el.getBoundingClientRect()); // one layout for all the labels
+    rects.forEach((r, i) => {
+      const dx = Math.max(0, edge.left - r.left) - Math.max(0, r.right - edge.right);
+      if (dx && r.width < edge.width) {
+        shown[i].style.marginLeft = `${dx}px`;
+        rects[i] = new DOMRect(r.x + dx, r.y, r.width, r.height);
+      }
+    });
+    const order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
+    const kept = [];
+    for (const i of order) {
+      const r = rects[i];
+      const crowded = kept.some((k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1);
+      shown[i].classList.toggle("mg-crowded", crowded);
+      if (!crowded) kept.push(r);
+    }
+    for (const el of labels.children) if (el.hidden) el.classList.remove("mg-crowded");
   }
   function requestRender() {
     if (!frame) frame = requestAnimationFrame(render);
   }
   function resize() {
-    const width = Math.max(stage.clientWidth, 1);
-    const height = Math.max(stage.clientHeight, 1);
+    const width = Math.max(box.clientWidth, 1);
+    const height = Math.max(box.clientHeight, 1);
     renderer.setSize(width, height, false);
     if (!orthographic) {
       camera.aspect = width / height;
@@ -63,7 +92,7 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
     requestRender();
   }
   const observer = new ResizeObserver(resize);
-  observer.observe(stage);
+  observer.observe(box);
   resize();
 
   const elements = new Map(); // element id -> its handles (buttons over the canvas)
@@ -94,7 +123,7 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
       const p = at.clone().project(camera);
       el.style.left = `${((p.x + 1) / 2) * 100}%`;
       el.style.top = `${((1 - p.y) / 2) * 100}%`;
-      el.hidden = p.z > 1 || p.z < -1;
+      el.hidden = p.z > 1 || p.z < -1 || Math.abs(p.x) > 1.02 || Math.abs(p.y) > 1.02; // behind or out of view
     };
     beforeRender.push(place);
     return { el, at, set: (t) => { el.textContent = t; } };
@@ -130,12 +159,11 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
     scene.clear();
     renderer.dispose();
     renderer.forceContextLoss();
-    renderer.domElement.remove();
-    labels.remove();
+    box.remove();
   }
 
   return {
-    THREE, renderer, scene, camera, stage, labels,
+    THREE, renderer, scene, camera, stage, box, labels,
     requestRender, resize, label, clearLabels, dispose, highlight,
     onDispose: (fn) => cleanups.push(fn),
     onBeforeRender: (fn) => beforeRender.push(fn),
@@ -143,6 +171,8 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
     /** The scene's side of line linking: ids of its elements, and where to report hover/focus/click. */
     elementIds: () => [...elements.keys()],
     linkWith: (fn) => { linkTo = fn; },
+    /** Report an element as if its handle were focused (scroll) or hovered: e.g. on a click in the canvas. */
+    link: (id, scroll) => linkTo(id, scroll),
     /** The handle for what a scene returns to the loader. */
     handle: (extra) => ({
       canvas: renderer.domElement, dispose, highlight, setStep() {},
@@ -152,15 +182,16 @@ export function createView(stage, { orthographic = false, fov = 45 } = {}) {
   };
 }
 
-/** Orbit the camera around `target`: drag with a pointer, or arrow keys and +/- on the focused stage. */
+/** Orbit the camera around `target`: drag with a pointer, or arrow keys and +/- on the focused stage.
+ *  The returned state's `place()` applies a changed target, base distance (`base`), radius or angles. */
 export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 0.6, phi = 1.1 } = {}) {
   const { camera, stage, requestRender } = view;
-  const state = { radius, theta, phi };
+  const state = { radius, theta, phi, target, base: radius };
   const place = () => {
     state.phi = Math.min(Math.max(state.phi, 0.15), Math.PI - 0.15);
-    state.radius = Math.min(Math.max(state.radius, radius * 0.4), radius * 3);
-    camera.position.setFromSphericalCoords(state.radius, state.phi, state.theta).add(target);
-    camera.lookAt(target);
+    state.radius = Math.min(Math.max(state.radius, state.base * 0.4), state.base * 3);
+    camera.position.setFromSphericalCoords(state.radius, state.phi, state.theta).add(state.target);
+    camera.lookAt(state.target);
     requestRender();
   };
   let drag = null;
@@ -198,6 +229,7 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
     stage.removeEventListener("keydown", key);
     stage.removeAttribute("tabindex");
   });
+  state.place = place;
   place();
   return state;
 }
@@ -307,10 +339,11 @@ export function vectorRow(view, length, { x = 0, y = 0, width = 1, height = 0.03
 /** Row r (a flat array) of a row-major tensor {shape, data}. */
 export const row = (t, r) => t.data.slice(r * t.shape[t.shape.length - 1], (r + 1) * t.shape[t.shape.length - 1]);
 
+/** A line of text above the canvas (never over it). */
 export function readout(view) {
   const el = document.createElement("div");
   el.className = "mg-readout";
-  view.stage.appendChild(el);
+  view.stage.insertBefore(el, view.box);
   view.onDispose(() => el.remove());
   return el;
 }

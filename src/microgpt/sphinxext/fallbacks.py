@@ -89,10 +89,15 @@ def sampling(doc: dict, vocab: dict, temperature: float) -> str:
     rows = []
     for i, s in enumerate(chosen["samples"]):
         cells = "".join(f"<td>{html.escape(_label(vocab, p['token']))}<br>"
-                        f"<small>{p['probs'][p['token']]:.2f}</small></td>" for p in s["positions"])
+                        f"<small>{_probability(p['probs'][p['token']])}</small></td>" for p in s["positions"])
         rows.append(f"<tr><th scope=row>{i + 1}: {html.escape(s['name'])}</th>{cells}</tr>")
     return (f'<table class="mg-fb-table"><caption>samples at temperature {chosen["temperature"]:g}: each character '
             f'and the probability it was drawn with</caption><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _probability(p: float) -> str:
+    """Two significant digits: a rare draw shows as 0.0031, never as a misleading 0.00."""
+    return f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
 
 
 def _vector(values, k: int = 6) -> str:
@@ -153,3 +158,52 @@ def adam(doc: dict) -> str:
              f"{p['v'][i]:.3g}", f"{p['update'][i]:.3g}", f"{doc['learning_rate'][i]:.3g}"]
             for p in doc["params"] for i in steps]
     return _table("Adam, step by step", ["parameter", "step", "value", "grad", "m", "v", "update", "lr"], rows)
+
+
+def _png(rgb: np.ndarray) -> str:
+    """An (h, w, 3) array of 0-255 as a base64 PNG data URL (no imaging library needed)."""
+    import base64
+    import struct
+    import zlib
+
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].astype(np.uint8).tobytes() for y in range(h))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _diverging(t: np.ndarray) -> np.ndarray:
+    """shared.js's diverging(): blue below zero, white at zero, orange above; t in [-1, 1] -> 0-255 RGB."""
+    v = np.clip(t, -1, 1)[..., None]
+    neg = 1 + v * np.array([0.82, 0.55, 0.2])
+    pos = 1 - v * np.array([0.1, 0.6, 0.95])
+    return np.round(255 * np.where(v < 0, neg, pos))
+
+
+def model(checkpoint: dict, probe: str, vocab: dict) -> str:
+    """Every matrix of state_dict at a checkpoint, one pixel a weight, in the order gpt() uses them."""
+    sd = checkpoint["state_dict"]
+    names = ["wte", "wpe", *sorted(k for k in sd if k.startswith("layer")), "lm_head"]
+    order = ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")
+    names[2:-1] = sorted(names[2:-1], key=lambda k: (k.split(".")[0], order.index(k.split(".")[1])))
+    mats = [np.array(sd[k]["data"]).reshape(sd[k]["shape"]) for k in names]
+    gap, scale = 4, 3
+    height = max(m.shape[0] for m in mats)
+    width = sum(m.shape[1] for m in mats) + gap * (len(mats) - 1)
+    image = np.full((height, width, 3), 255.0)
+    marks, x = [], 0
+    for i, (name, m) in enumerate(zip(names, mats)):
+        image[:m.shape[0], x:x + m.shape[1]] = _diverging(m / max(np.abs(m).max(), 1e-12))
+        cx, y = (x + m.shape[1] / 2) * scale, height * scale + (14 if i % 2 == 0 else 28)
+        marks.append(f'<text x="{cx:.1f}" y="{y}" text-anchor="middle">{html.escape(name)}</text>')
+        x += m.shape[1] + gap
+    w, h = width * scale, height * scale + 34
+    return (f'<svg class="mg-fallback-svg" viewBox="-40 0 {w + 80} {h}" role="img" aria-label="Every weight matrix '
+            f'of state_dict after step {checkpoint["step"]}, one cell a weight, blue negative, orange positive">'
+            f'<image href="{_png(image)}" x="0" y="0" width="{w}" height="{height * scale}" '
+            f'style="image-rendering: pixelated"/>{"".join(marks)}</svg>')

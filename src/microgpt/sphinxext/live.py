@@ -233,10 +233,16 @@ def copy_runtime(app, exception):
 
 
 def add_page_assets(app, pagename, templatename, context, doctree):
-    if pagename in getattr(app.env, "microgpt_live_docs", set()):
+    """The live page gets the panel's script and styles; every other page a small module that shows the reader's
+    run (and loads the runtime) only if the reader has one."""
+    live_docs = sorted(getattr(app.env, "microgpt_live_docs", set()))
+    if pagename in live_docs:
         app.add_js_file("live/file-protocol.js")
         app.add_js_file("live/live.js", type="module")
         app.add_css_file("live/live.css")
+    elif live_docs:
+        uri = app.builder.get_relative_uri(pagename, live_docs[0])
+        app.add_js_file("live/bar.js", type="module", **{"data-live-page": uri})
 
 
 def purge(app, env, docname):

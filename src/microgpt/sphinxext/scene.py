@@ -41,8 +41,9 @@ SCENES = {  # scene name -> the kind of snapshot file it draws
     "forward": "manifest",
     "autograd": "autograd",
     "adam": "adam",
+    "model": "manifest",
 }
-TIME_AXIS = ("training", "embeddings", "attention", "tokens", "forward", "adam")  # driven by the step control
+TIME_AXIS = ("training", "embeddings", "attention", "tokens", "forward", "adam", "model")  # driven by the step control
 LINKS = json.loads((Path(__file__).parent / "scene_links.json").read_text(encoding="utf-8"))
 
 
@@ -146,6 +147,8 @@ class SceneDirective(SphinxDirective):
             return fallbacks.attention(checkpoint, probe, vocab)
         if name == "tokens":
             return fallbacks.tokens(checkpoint, probe, vocab)
+        if name == "model":
+            return fallbacks.model(checkpoint, probe, vocab)
         return fallbacks.forward(checkpoint, probe, vocab)
 
 

@@ -1,0 +1,316 @@
+// The whole model: every matrix of state_dict as a grid of cells (row i of a matrix beside number i of the vector
+// it makes), laid out along the path gpt() takes, with the probe word's vectors at the chosen position between
+// them. Stages move the camera along the path; the step control recolours the weights as they form in training.
+import {
+  THREE, button, createView, diverging, loadCheckpoint, orbit, readout, row, select, setOptions,
+  tokenLabel,
+} from "./shared.js";
+
+const GAP = 3; // cells between two blocks of a stage
+const STAGE_GAP = 7; // cells between stages
+const LIT = new THREE.Color(0xd35400);
+const FRAME = new THREE.Color(0x9aa5b8);
+const PICK = new THREE.Color(0x222222);
+
+// Each stage: its title, what the readout says, and its blocks [element id, label, kind, source].
+// A matrix's source is its state_dict name (with {li} for the layer); a vector's is its key in the trace.
+const EMBED = ["Embeddings in", "the token's row of wte plus the position's row of wpe, then rmsnorm (lines 109-112)"];
+const LAYER = [
+  ["Queries, keys, values", "rmsnorm, then three matrices: q, k, v (lines 116-122); row i of a matrix makes number i"],
+  ["Attention heads", "each head weighs the cached positions (lines 123-132): a row per head, one cell per position"],
+  ["attn_wo and the residual", "the heads' output through attn_wo, plus the block's input (lines 133-134)"],
+  ["MLP: widen and ReLU", "rmsnorm, mlp_fc1 widens to 64 numbers, ReLU keeps the positive ones (lines 136-139)"],
+  ["MLP: narrow and residual", "mlp_fc2 narrows back to 16, plus the MLP's input (lines 140-141)"],
+];
+const OUT = ["Scores out", "lm_head scores the 27 tokens; softmax makes them probabilities (lines 143-144, 97-101)"];
+
+function layout(n_layer) {
+  const stages = [[...EMBED, [
+    ["wte", "wte", "matrix", "wte"], ["wpe", "wpe", "matrix", "wpe"],
+    ["x0", "x", "vector", "x0"], ["x_norm0", "rmsnorm", "vector", "x_norm0"]]]];
+  for (let li = 0; li < n_layer; li++) {
+    const L = (s) => s.replace("{li}", li);
+    const at = (key) => `layers.${li}.${key}`;
+    stages.push(
+      [...LAYER[0], [["xn", "rmsnorm", "vector", at("xn")], ["attn_wq", L("layer{li}.attn_wq"), "matrix", L("layer{li}.attn_wq")],
+        ["q", "q", "vector", at("q")], ["attn_wk", L("layer{li}.attn_wk"), "matrix", L("layer{li}.attn_wk")],
+        ["k", "k", "vector", at("k")], ["attn_wv", L("layer{li}.attn_wv"), "matrix", L("layer{li}.attn_wv")],
+        ["v", "v", "vector", at("v")]]],
+      [...LAYER[1], [["attn_weights", "attn_weights", "heads", at("attn_weights")],
+        ["x_attn", "x_attn", "vector", at("x_attn")]]],
+      [...LAYER[2], [["attn_wo", L("layer{li}.attn_wo"), "matrix", L("layer{li}.attn_wo")],
+        ["attn_out", "x", "vector", at("attn_out")], ["x_mid", "+ residual", "vector", at("x_mid")]]],
+      [...LAYER[3], [["xn2", "rmsnorm", "vector", at("xn2")], ["mlp_fc1", L("layer{li}.mlp_fc1"), "matrix", L("layer{li}.mlp_fc1")],
+        ["h", "x", "vector", at("h")], ["h_relu", "relu", "vector", at("h_relu")]]],
+      [...LAYER[4], [["mlp_fc2", L("layer{li}.mlp_fc2"), "matrix", L("layer{li}.mlp_fc2")],
+        ["mlp_out", "x", "vector", at("mlp_out")], ["x_out", "+ residual", "vector", at("x_out")]]],
+    );
+  }
+  stages.push([...OUT, [["lm_head", "lm_head", "matrix", "lm_head"], ["logits", "logits", "vector", "logits"],
+    ["probs", "softmax", "vector", "probs"]]]);
+  return stages.map(([title, text, blocks]) => ({ title, text, blocks: blocks.map(([id, name, kind, source]) => ({ id, name, kind, source })) }));
+}
+
+const traceAt = (trace, path) => path.split(".").reduce((o, k) => o[k], trace);
+
+export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, step: initialStep, reducedMotion }) {
+  const view = createView(stage, { fov: 35, antialias: false });
+  const { scene, camera } = view;
+  camera.near = 0.5;
+  camera.far = 5000; // the overview stands a few hundred cells away
+  camera.updateProjectionMatrix();
+  const vocab = manifest.vocabulary;
+  const config = manifest.metadata.config;
+  const { n_head: H, block_size: block } = config;
+  const stages = layout(config.n_layer);
+  const last = manifest.checkpoints[manifest.checkpoints.length - 1];
+  const final = (await loadCheckpoint(manifest, last, snapshotUrl, fetchJSON))[1]; // fixes each matrix's colour scale
+  const shapeOf = (b) => (b.kind === "matrix" ? final.state_dict[b.source].shape
+    : b.kind === "heads" ? [H, block] : [traceAt(final.traces[manifest.probes[0]], b.source).shape[1], 1]);
+
+  // Place the blocks: along x, each stage's blocks side by side; wte over wpe, and q/k/v's matrices stacked.
+  let x = 0;
+  let cells = 0;
+  const blocks = [];
+  for (const [s, st] of stages.entries()) {
+    const stacked = st.blocks.filter((b) => ["wpe", "attn_wk", "attn_wv", "k", "v"].includes(b.id));
+    let column = null;
+    for (const b of st.blocks) {
+      const [rows, cols] = shapeOf(b);
+      Object.assign(b, { stage: s, rows, cols, first: cells });
+      cells += rows * cols;
+      if (stacked.includes(b)) { // under the block before it of the same kind
+        const above = column[b.kind === "vector" ? "vector" : "matrix"];
+        Object.assign(b, { x: above.x, top: above.top - above.rows - GAP });
+        column[b.kind === "vector" ? "vector" : "matrix"] = b;
+      } else {
+        Object.assign(b, { x, top: 0 });
+        column = { ...column, [b.kind === "vector" ? "vector" : "matrix"]: b };
+        x += cols + GAP;
+      }
+      blocks.push(b);
+    }
+    x += STAGE_GAP - GAP;
+  }
+  // centre every stage's stack vertically on y = 0
+  for (const [s] of stages.entries()) {
+    const mine = blocks.filter((b) => b.stage === s);
+    const top = Math.max(...mine.map((b) => b.top));
+    const bottom = Math.min(...mine.map((b) => b.top - b.rows));
+    for (const b of mine) b.top -= (top + bottom) / 2;
+  }
+  const width = x - STAGE_GAP;
+
+  const mesh = new THREE.InstancedMesh(new THREE.PlaneGeometry(0.86, 0.86),
+    new THREE.MeshBasicMaterial({ side: THREE.DoubleSide }), cells);
+  const matrix = new THREE.Matrix4();
+  for (const b of blocks) {
+    for (let r = 0; r < b.rows; r++) {
+      for (let c = 0; c < b.cols; c++) {
+        matrix.makeTranslation(b.x + c + 0.5 - width / 2, b.top - r - 0.5, 0);
+        mesh.setMatrixAt(b.first + r * b.cols + c, matrix);
+      }
+    }
+  }
+  scene.add(mesh);
+
+  // A frame around each block (lit with its lines) and one around the rows gpt() picks from wte and wpe.
+  const frames = new THREE.LineSegments(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ vertexColors: true }));
+  const framePoints = [];
+  const rect = (x0, y0, w, h) => {
+    const [a, b, c, d] = [[x0, y0], [x0 + w, y0], [x0 + w, y0 - h], [x0, y0 - h]];
+    for (const [p, q] of [[a, b], [b, c], [c, d], [d, a]]) framePoints.push(p[0], p[1], 0.02, q[0], q[1], 0.02);
+  };
+  for (const b of blocks) rect(b.x - 0.3 - width / 2, b.top + 0.3, b.cols + 0.6, b.rows + 0.6);
+  rect(0, 0, 0, 0);
+  rect(0, 0, 0, 0); // the picked rows of wte and wpe, placed on update
+  frames.geometry.setAttribute("position", new THREE.Float32BufferAttribute(framePoints, 3));
+  frames.geometry.setAttribute("color", new THREE.Float32BufferAttribute(framePoints.map(() => 0), 3));
+  scene.add(frames);
+  const positions = frames.geometry.attributes.position;
+  const colors = frames.geometry.attributes.color;
+  const paintFrame = (i, color) => { for (let v = i * 8; v < i * 8 + 8; v++) colors.setXYZ(v, color.r, color.g, color.b); };
+  let lit = [];
+  const paintFrames = () => {
+    blocks.forEach((b, i) => paintFrame(i, lit.includes(b.id) ? LIT : FRAME));
+    paintFrame(blocks.length, PICK);
+    paintFrame(blocks.length + 1, PICK);
+    colors.needsUpdate = true;
+  };
+  function pickRow(k, b, r) { // frame k (after the blocks') around row r of block b
+    const x0 = b.x - 0.15 - width / 2;
+    const y0 = b.top - r + 0.1;
+    const pts = [[x0, y0], [x0 + b.cols + 0.3, y0], [x0 + b.cols + 0.3, y0 - 1.2], [x0, y0 - 1.2]];
+    let v = (blocks.length + k) * 8;
+    for (let e = 0; e < 4; e++) {
+      for (const p of [pts[e], pts[(e + 1) % 4]]) positions.setXYZ(v++, p[0], p[1], 0.03);
+    }
+    positions.needsUpdate = true;
+  }
+  paintFrames();
+  view.onHighlight((ids) => { lit = ids; paintFrames(); });
+
+  // One label per block: a handle linked to the lines that make it; above a matrix, down along under a vector.
+  for (const b of blocks) {
+    const vector = b.kind === "vector";
+    const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 2, 0);
+    view.label(b.name, at, vector ? "mg-down" : "", b.id);
+  }
+  const stageTitles = stages.map((st, s) => {
+    const mine = blocks.filter((b) => b.stage === s);
+    const top = Math.max(...mine.map((b) => b.top));
+    const left = Math.min(...mine.map((b) => b.x));
+    const right = Math.max(...mine.map((b) => b.x + b.cols));
+    return view.label(st.title, new THREE.Vector3((left + right) / 2 - width / 2, top + 6, 0), "mg-strong");
+  });
+
+  // The camera: an overview, then one stop per stage.
+  const stops = [{ title: "The whole model", text: "every weight of state_dict, along the path gpt() takes; " +
+    "choose a stage, or drag to turn", box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
+    Math.min(...blocks.map((b) => b.top - b.rows)) - 9] }];
+  stages.forEach((st, s) => {
+    const mine = blocks.filter((b) => b.stage === s);
+    stops.push({ title: st.title, text: st.text, box: [Math.min(...mine.map((b) => b.x)) - 2,
+      Math.max(...mine.map((b) => b.x + b.cols)) + 2, Math.max(...mine.map((b) => b.top)) + 7,
+      Math.min(...mine.map((b) => b.top - b.rows)) - 9] });
+  });
+  const fit = ([left, right, top, bottom]) => {
+    const widen = Math.max(0, 44 - (right - left)) / 2; // a narrow stage keeps its neighbours' edges in view
+    [left, right] = [left - widen, right + widen];
+    const tan = Math.tan(THREE.MathUtils.degToRad(camera.fov / 2));
+    const aspect = Math.max(camera.aspect, 0.2);
+    const distance = Math.max((top - bottom) / 2 / tan, (right - left) / 2 / tan / aspect) * 1.08;
+    return { target: new THREE.Vector3((left + right) / 2 - width / 2, (top + bottom) / 2, 0), distance };
+  };
+  let current = 0;
+  const orbitState = orbit(view, { ...(({ target, distance }) => ({ target, radius: distance }))(fit(stops[0].box)),
+    theta: 0, phi: Math.PI / 2 });
+  let flight = 0;
+  function go(s) {
+    current = Math.max(0, Math.min(stops.length - 1, s));
+    const { target, distance } = fit(stops[current].box);
+    const from = { target: orbitState.target.clone(), radius: orbitState.radius, theta: orbitState.theta, phi: orbitState.phi };
+    const to = { theta: current ? 0.18 : 0, phi: current ? 1.4 : Math.PI / 2 };
+    cancelAnimationFrame(flight);
+    const t0 = performance.now();
+    const ms = reducedMotion ? 0 : 600;
+    const fly = (now) => {
+      const f = ms ? Math.min((now - t0) / ms, 1) : 1;
+      const e = f * f * (3 - 2 * f);
+      orbitState.base = distance;
+      orbitState.target.lerpVectors(from.target, target, e);
+      orbitState.radius = from.radius + (distance - from.radius) * e;
+      orbitState.theta = from.theta + (to.theta - from.theta) * e;
+      orbitState.phi = from.phi + (to.phi - from.phi) * e;
+      orbitState.place();
+      if (f < 1) flight = requestAnimationFrame(fly);
+    };
+    fly(t0);
+    stageSelect.value = String(current);
+    prev.disabled = current === 0;
+    next.disabled = current === stops.length - 1;
+    stageTitles.forEach((l, i) => l.el.classList.toggle("mg-lit", i === current - 1));
+    describe();
+  }
+  view.onDispose(() => cancelAnimationFrame(flight));
+
+  const prev = button(options, "◀ Previous stage", () => go(current - 1));
+  const stageSelect = select(options, "Stage", stops.map((st, i) => [i, st.title]), (v) => go(Number(v)));
+  const next = button(options, "Next stage ▶", () => go(current + 1));
+  let probe = manifest.probes[0];
+  let pos = 0;
+  let step = initialStep;
+  select(options, "Probe word", manifest.probes.map((p) => [p, p]), (v) => { probe = v; pos = 0; update(); });
+  const posEl = select(options, "Position", [], (v) => { pos = Number(v); update(); });
+  const keys = { PageDown: 1, "]": 1, PageUp: -1, "[": -1 };
+  const onKey = (e) => {
+    if (!(e.key in keys)) return;
+    e.preventDefault();
+    go(current + keys[e.key]);
+  };
+  stage.addEventListener("keydown", onKey);
+  view.onDispose(() => stage.removeEventListener("keydown", onKey));
+
+  // Click a block: its lines light up, and the readout says what it is.
+  const raycaster = new THREE.Raycaster();
+  const plane = new THREE.Plane(new THREE.Vector3(0, 0, 1), 0);
+  let pressed = null;
+  const down = (e) => { pressed = [e.clientX, e.clientY]; };
+  const click = (e) => {
+    if (!pressed || Math.hypot(e.clientX - pressed[0], e.clientY - pressed[1]) > 4) return; // a drag, not a click
+    const r = view.renderer.domElement.getBoundingClientRect();
+    if (e.clientY < r.top) return; // on the readout
+    raycaster.setFromCamera(new THREE.Vector2(((e.clientX - r.left) / r.width) * 2 - 1, 1 - ((e.clientY - r.top) / r.height) * 2), camera);
+    const hit = raycaster.ray.intersectPlane(plane, new THREE.Vector3()); // every block lies in z = 0
+    const b = hit && blocks.find((k) => hit.x >= k.x - width / 2 && hit.x <= k.x + k.cols - width / 2 &&
+      hit.y <= k.top && hit.y >= k.top - k.rows);
+    view.link(b ? b.id : null, Boolean(b));
+    if (b) view.highlight([b.id]);
+    chosen = b || null;
+    describe();
+  };
+  stage.addEventListener("pointerdown", down); // on the stage: the orbit captures the pointer there
+  stage.addEventListener("pointerup", click);
+  view.onDispose(() => {
+    stage.removeEventListener("pointerdown", down);
+    stage.removeEventListener("pointerup", click);
+  });
+
+  const text = readout(view);
+  let chosen = null;
+  let shown = "";
+  function describe() {
+    const st = stops[current];
+    const what = chosen ? `${chosen.name}: ${chosen.rows}×${chosen.cols}` +
+      (chosen.kind === "matrix" ? " weights (blue < 0 < orange)" : " numbers") : `${current}/${stops.length - 1} ${st.title}: ${st.text}`;
+    text.textContent = `${shown}\n${what}`;
+  }
+
+  const color = new THREE.Color();
+  const scales = Object.fromEntries(blocks.filter((b) => b.kind === "matrix")
+    .map((b) => [b.source, Math.max(...final.state_dict[b.source].data.map(Math.abs), 1e-12)]));
+  let request = 0;
+  async function update() {
+    const mine = ++request;
+    const [c, checkpoint] = await loadCheckpoint(manifest, step, snapshotUrl, fetchJSON);
+    if (mine !== request) return;
+    const tr = checkpoint.traces[probe];
+    const tokens = [...tr.tokens, tr.targets[tr.targets.length - 1]];
+    setOptions(posEl, tokens.slice(0, -1).map((t, p) =>
+      [p, `${p}: reads ${tokenLabel(vocab, t)}, predicts ${tokenLabel(vocab, tokens[p + 1])}`]));
+    posEl.value = String(pos);
+    for (const b of blocks) {
+      if (b.kind === "matrix") {
+        const w = checkpoint.state_dict[b.source].data;
+        for (let i = 0; i < w.length; i++) mesh.setColorAt(b.first + i, diverging(w[i] / scales[b.source], color));
+      } else if (b.kind === "heads") { // head h's weights over the positions it can read: 0..pos
+        const aw = traceAt(tr, b.source);
+        const n = aw.shape[1];
+        for (let h = 0; h < H; h++) {
+          for (let t = 0; t < block; t++) {
+            const v = t <= pos && t < n ? aw.data[(h * n + pos) * n + t] : NaN;
+            mesh.setColorAt(b.first + h * block + t, Number.isFinite(v) ? diverging(v, color) : color.set(FRAME).multiplyScalar(1.05));
+          }
+        }
+      } else {
+        const v = row(traceAt(tr, b.source), pos);
+        const scale = Math.max(...v.map(Math.abs), 1e-12);
+        v.forEach((value, i) => mesh.setColorAt(b.first + i, diverging(value / scale, color)));
+      }
+    }
+    mesh.instanceColor.needsUpdate = true;
+    pickRow(0, blocks.find((b) => b.id === "wte"), tr.tokens[pos]);
+    pickRow(1, blocks.find((b) => b.id === "wpe"), pos);
+    const target = tr.targets[pos];
+    shown = `“${probe}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}, ` +
+      `p(next = ${tokenLabel(vocab, target)}) = ${row(tr.probs, pos)[target].toFixed(3)}`;
+    describe();
+    view.requestRender();
+  }
+  await update();
+  go(0);
+  return view.handle({
+    setStep(s) { step = s; update().catch(() => {}); },
+    stage: () => current,
+  });
+}
