@@ -9,8 +9,8 @@ import sys
 
 import pytest
 from IPython.lib.pretty import pretty
-from test_without_numpy import WITHOUT_NUMPY, python_without_numpy
 
+from conftest import WITHOUT_NUMPY, python_without_numpy
 from microgpt import cells
 
 
