@@ -217,7 +217,8 @@ def plan_runtime(app) -> dict:
 
 def copy_runtime(app, exception):
     """Into the built site: Pyodide, the wheel, names.txt and its licence, and runtime.json."""
-    if exception is not None or app.builder.format != "html" or not getattr(app.env, "microgpt_live_docs", None):
+    users = getattr(app.env, "microgpt_live_docs", set()) | getattr(app.env, "microgpt_cell_docs", set())  # cells.py
+    if exception is not None or app.builder.format != "html" or not users:
         return
     runtime = runtime_manifest(app)
     dest = Path(app.outdir) / RUNTIME_DIR
