@@ -80,10 +80,11 @@ function setUp(panel) {
     if (!run.exists) await run.start(settings(), documents());
   }
 
-  let frame = 0;
+  let frame = 0; // one redraw per frame, however many steps arrived: layout is the main thread's cost here
   function drawSoon() {
     if (!frame) frame = requestAnimationFrame(() => {
       frame = 0;
+      transcript.scrollTop = transcript.scrollHeight;
       if (run.exists) drawCurves(curves, run.history, run.status.num_steps, run.status.vocab_size);
     });
   }
@@ -106,7 +107,7 @@ function setUp(panel) {
   });
   run.addEventListener("lines", (e) => {
     transcript.append(document.createTextNode(e.detail.map((l) => l + "\n").join("")));
-    transcript.scrollTop = transcript.scrollHeight;
+    drawSoon();
     markPrinter(e.detail[e.detail.length - 1]);
   });
   run.addEventListener("reset", () => {

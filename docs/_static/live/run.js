@@ -18,6 +18,13 @@ class LiveRun extends EventTarget {
     this.stopRequested = false;
     this.stamps = [];
     this.savedAt = 0;
+    this.rt.addEventListener("terminated", () => { // a cell's Stop ended the worker: rebuild from the last save
+      if (!this.exists) return;
+      this.status = null;
+      this.pending = null;
+      this.emit("reset");
+      this.restoreSaved();
+    });
   }
 
   get exists() { return this.status !== null; }
@@ -40,12 +47,14 @@ class LiveRun extends EventTarget {
 
   /** Restore the run another page saved, if there is one. */
   async restoreSaved() {
-    let text = null;
-    try { text = await store.load(); } catch { /* storage disabled: no run follows the reader */ }
-    if (text === null || this.exists) return false;
+    const key = store.hasSaved() ? store.tabKey(false) : null;
+    if (key === null || this.exists) return false;
+    let restored = false;
     await this.act(async () => {
       await this.ensureRuntime();
-      const result = await this.rt.call("live.restore", [text]);
+      const result = await this.rt.restore(key);
+      if (result === null) { await store.forget(); return; } // the tab's key, but no run (storage cleared)
+      restored = true;
       this.status = { step: result.step, num_steps: result.num_steps, vocab_size: result.vocab_size };
       this.history = result.history;
       this.lines = [];
@@ -55,7 +64,7 @@ class LiveRun extends EventTarget {
       this.emit("restored", result);
       this.emit("step", this.status);
     });
-    return true;
+    return restored;
   }
 
   async start(settings, files) {
@@ -91,7 +100,7 @@ class LiveRun extends EventTarget {
     if (!this.exists || !this.rt.loaded) return;
     this.savedAt = performance.now();
     try {
-      await store.save(await this.rt.call("live.save"));
+      await this.rt.save(store.tabKey(true));
     } catch (e) {
       this.emit("notice", `Your run is not carried to other pages: ${e.message ?? e}`);
     }

@@ -2,6 +2,7 @@
 //   const rt = runtime();                      one per page, shared by everything on it
 //   await rt.load((loaded, total) => ...);     the first call downloads Pyodide, the wheel and names.txt
 //   await rt.call("live.train", 10);           microgpt.live.API["train"](10); rejects with {field, message}
+//   rt.terminate();                            ends a runaway call; fires "terminated" (Python's state is gone)
 const base = new URL("./", import.meta.url);
 let shared = null;
 
@@ -13,8 +14,9 @@ export class PageError extends Error {
   }
 }
 
-class Runtime {
+class Runtime extends EventTarget {
   constructor() {
+    super();
     this.worker = null;
     this.loading = null;
     this.pending = new Map();
@@ -64,12 +66,25 @@ class Runtime {
     return this.send({ type: "call", name, args, files });
   }
 
+  /** Save the reader's run under key (the worker writes it to IndexedDB itself). */
+  async save(key) {
+    await this.load();
+    return this.send({ type: "save", key });
+  }
+
+  /** Restore the run saved under key: live.restore's result, or null if there is none. */
+  async restore(key) {
+    await this.load();
+    return this.send({ type: "restore", key });
+  }
+
   /** End the worker (a runaway call); the next call starts a fresh one, and Python's state is gone. */
   terminate() {
     this.worker?.terminate();
     this.worker = null;
     this.loading = null;
     this.failAll("the runtime was stopped");
+    this.dispatchEvent(new Event("terminated")); // Python's state is gone: whoever kept some knows to rebuild it
   }
 
   failAll(message) {

@@ -1,6 +1,7 @@
 // Where the reader's run is kept between pages: IndexedDB (a 1000-step run with its recorded checkpoints is
 // about 5 MB of text, near sessionStorage's quota), under a key that only this tab knows (kept in sessionStorage),
-// so the run follows the reader within a tab and two tabs never overwrite each other's run.
+// so the run follows the reader within a tab and two tabs never overwrite each other's run. The worker reads and
+// writes the run itself (put/get), so the page's main thread never copies those megabytes.
 const DB = "microgpt-illustrated", STORE = "runs", TAB_KEY = "microgpt-live-run";
 const STALE_MS = 7 * 24 * 3600 * 1000; // runs of tabs closed long ago are removed
 
@@ -22,7 +23,7 @@ function transact(mode, work) {
   }));
 }
 
-function tabKey(create) {
+export function tabKey(create) {
   let key = sessionStorage.getItem(TAB_KEY);
   if (!key && create) {
     key = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -36,8 +37,7 @@ export function hasSaved() {
   try { return sessionStorage.getItem(TAB_KEY) !== null; } catch { return false; }
 }
 
-export async function save(text) {
-  const key = tabKey(true);
+export async function put(key, text) {
   await transact("readwrite", (store) => {
     store.put({ text, savedAt: Date.now() }, key);
     const cursor = store.openCursor();
@@ -50,9 +50,7 @@ export async function save(text) {
   });
 }
 
-export async function load() {
-  const key = tabKey(false);
-  if (!key) return null;
+export async function get(key) {
   const entry = await transact("readonly", (store) => store.get(key));
   return entry?.text ?? null;
 }

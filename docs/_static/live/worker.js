@@ -1,5 +1,7 @@
 // The Web Worker that runs the port under Pyodide. Glue only: load the runtime, then forward each call to
 // microgpt.worker.call(name, args) and post back its JSON. Calls are queued: one runs at a time.
+import * as store from "./store.js";
+
 let python = null;
 let queue = Promise.resolve();
 
@@ -32,7 +34,7 @@ async function load({ base, runtime }) {
   pyodide.FS.mkdirTree("/data");
   pyodide.FS.writeFile("/data/names.txt", new Uint8Array(names));
   pyodide.runPython("import os; os.environ['MICROGPT_DATA'] = '/data/names.txt'");
-  python = { pyodide, call: pyodide.pyimport("microgpt.worker").call };
+  python = { pyodide, call: pyodide.pyimport("microgpt.worker").call, live: pyodide.pyimport("microgpt.live") };
   return { python: pyodide.version };
 }
 
@@ -46,10 +48,23 @@ function run({ name, args, files }) {
   return JSON.parse(python.call(name, JSON.stringify(args ?? [])));
 }
 
+// The reader's run goes straight between Python and IndexedDB: megabytes the page's main thread never copies.
+async function save({ key }) {
+  await store.put(key, python.live.save()); // a str of megabytes: no JSON envelope around it
+  return { result: true };
+}
+
+async function restore({ key }) {
+  const text = await store.get(key);
+  return text === null ? { result: null } : run({ name: "live.restore", args: [text] });
+}
+
+const handlers = { load: async (data) => ({ result: await load(data) }), call: run, save, restore };
+
 self.onmessage = ({ data }) => {
   queue = queue.then(async () => {
     try {
-      const result = data.type === "load" ? { result: await load(data) } : run(data);
+      const result = await handlers[data.type](data);
       self.postMessage({ id: data.id, ...result });
     } catch (e) {
       self.postMessage({ id: data.id, error: { field: "", message: String(e?.message ?? e) } });
