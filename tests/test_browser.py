@@ -22,7 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-PAGE_BUDGET = 700_000  # bytes, gzipped, everything a first view loads (three.js included)
+PAGE_BUDGET = 800_000  # bytes, gzipped, a first view (three.js, and checkpoints whose weights are exact)
 SNAPSHOT_BUDGET = 150_000
 REPORT = {}
 SCENE_PAGES = {"sections/model.html": ["model", "tokens", "attention", "forward"],

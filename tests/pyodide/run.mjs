@@ -2,7 +2,7 @@
 // node run.mjs PYODIDE_DIR WHEEL [HOST_DIR ...] < code.py
 //   Each HOST_DIR is mounted at the same path inside Pyodide's file system; the code's stdout and stderr pass
 //   through, line by line; the exit status is 1 if the code raised (its traceback goes to stderr).
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -14,7 +14,7 @@ pyodide.setStderr({ batched: (line) => process.stderr.write(line + "\n") });
 pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel");
 for (const dir of mounts) {
   pyodide.FS.mkdirTree(resolve(dir));
-  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: resolve(dir) }, resolve(dir));
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: realpathSync(dir) }, resolve(dir)); // a symlink works too
 }
 try {
   await pyodide.runPythonAsync(readFileSync(0, "utf-8"));

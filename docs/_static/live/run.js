@@ -86,14 +86,19 @@ class LiveRun extends EventTarget {
   async act(work) {
     this.stopRequested = false;
     this.emit("error", null);
+    let error = null;
     try {
       await work();
-      this.setState(this.pending ? "paused" : this.exists ? "done" : "idle");
     } catch (e) {
-      this.emit("error", e instanceof PageError || e.field !== undefined ? e : new PageError({ message: String(e) }));
-      this.setState("error");
+      error = e instanceof PageError || e.field !== undefined ? e : new PageError({ message: String(e) });
     }
-    await this.save();
+    await this.save(); // before the state says the action ended: a reader may leave the page at once
+    if (error) {
+      this.emit("error", error);
+      this.setState("error");
+    } else {
+      this.setState(this.pending ? "paused" : this.exists ? "done" : "idle");
+    }
   }
 
   async save() {
