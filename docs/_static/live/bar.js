@@ -1,10 +1,11 @@
 // On every page but the live one: if the reader has a run (saved in this tab), a bar that shows it and trains
 // it further here, so the run follows the reader from page to page. Nothing loads unless a run exists.
-import { hasSavedRun, liveRun } from "./run.js";
+import { hasSaved } from "./store.js";
 
-if (!document.querySelector(".mg-live") && hasSavedRun()) setUp();
+if (!document.querySelector(".mg-live") && hasSaved()) setUp();
 
-function setUp() {
+async function setUp() {
+  const { liveRun } = await import("./run.js"); // only a reader with a run loads more than this file and store.js
   const run = liveRun();
   const bar = document.createElement("aside");
   bar.className = "mg-live-bar";
