@@ -27,8 +27,9 @@ extensions = [
 exclude_patterns = ["_build", ".jupyter_cache", "_snapshots", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
 nitpick_ignore_regex = [  # the standard library and NumPy: no intersphinx without network at build time
-    ("py:class", r"(numpy|np|random|typing|collections\.abc|pathlib|_io|io|contextlib)\..*"),
+    ("py:class", r"(numpy|np|random|typing|collections\.abc|pathlib|_io|io|contextlib|ast|array)\..*"),
     ("py:class", r"(TextIO|Path|Callable|Value|Tokenizer|GPTConfig|TrainConfig|SampleConfig|Run|Section)"),
+    ("py:class", r"microgpt\.cli\.Parser"),  # the CLI module is not documented as an API
 ]
 
 # MyST and MyST-NB: every page is a notebook executed at build time and cached
