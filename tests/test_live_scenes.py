@@ -14,7 +14,7 @@ from test_live_browser import LEGS, LOAD_TIMEOUT, live  # noqa: F401  (fixtures)
 from microgpt.cli import main
 
 SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "training", "adam", "sampling"]
-REL = 1e-12  # exact weights: Pyodide's libm may differ from CPython's in the last bits
+TOL = 1e-12  # exact weights, relative (absolute near 0): Pyodide's libm may differ from CPython's in the last bits
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +27,14 @@ def export_30(tmp_path_factory, names_path):
 
 
 def train_30(page):
-    page.fill(steps=30, samples=0)
+    page.fill(steps=30)
     for _ in range(3):
         page.press("Train 10 steps")
         page.wait("done")
 
 
 def same_document(name, worker: str, cpython: str):
-    """Byte for byte, but a checkpoint's exact weights, which must agree to REL."""
+    """Byte for byte, but a checkpoint's exact weights, which must agree to TOL."""
     if worker == cpython:
         return
     assert name.startswith("checkpoints/"), name
@@ -42,7 +42,8 @@ def same_document(name, worker: str, cpython: str):
     for matrix, tensor in b["state_dict"].items():
         got = a["state_dict"][matrix]
         assert got["shape"] == tensor["shape"]
-        assert all(math.isclose(x, y, rel_tol=REL, abs_tol=1e-300) for x, y in zip(got["data"], tensor["data"])), matrix
+        worst = max(abs(x - y) / max(abs(y), 1) for x, y in zip(got["data"], tensor["data"]))
+        assert worst <= TOL, (name, matrix, worst)
     a.pop("state_dict"), b.pop("state_dict")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True), name
 
@@ -93,7 +94,7 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
                                     timeout=LOAD_TIMEOUT)
         most = max(most, page.page.locator("figure.mg-scene canvas").count())
     assert most <= 4  # the context cap holds
-    assert "graph" not in readout(scene(page, "autograd")) or "Your run's step 30" in readout(scene(page, "autograd"))
+    assert "Your run's step 30 (on " in readout(scene(page, "autograd"))
     assert page.page.locator("#mg-step-range").get_attribute("max") == "30"
 
     page.page.locator('.mg-source input[value="recorded"]').check()
@@ -131,16 +132,20 @@ def test_any_word_and_any_temperature(live, run):  # noqa: F811
                                 timeout=LOAD_TIMEOUT)
     assert "'abcdefghijklmnopq' has 17 characters; block_size = 16 fits at most 15" in message.text_content()
     type_word(figure, "quinn")
-    page.page.wait_for_function("([f, s]) => f.querySelector('.mg-readout').textContent.startsWith(`“quinn” at step ${s}`)",
-                                arg=[figure.element_handle(), step], timeout=LOAD_TIMEOUT)
+    page.page.wait_for_function("([f, s]) => f.querySelector('.mg-readout').textContent"
+                                ".startsWith(`“quinn” at step ${s}`)", arg=[figure.element_handle(), step],
+                                timeout=LOAD_TIMEOUT)
     assert message.text_content() == ""
 
     page.page.goto(page.page.url.replace("model.html", "inference.html"))
     figure = scene(page, "sampling")
+    page.page.wait_for_function("([f, s]) => f.dataset.source === s && f.dataset.state === 'live'",
+                                arg=[figure.element_handle(), run], timeout=LOAD_TIMEOUT)
     figure.get_by_label("Any temperature", exact=True).fill("1.7")
     figure.get_by_role("button", name="Draw a fresh name").click()
-    page.page.wait_for_function("f => f.querySelector('.mg-readout').textContent.includes('temperature 1.7, position 0')",
-                                arg=figure.element_handle(), timeout=LOAD_TIMEOUT)
+    page.page.wait_for_function("f => f.querySelector('.mg-readout').textContent"
+                                ".includes('temperature 1.7, position 0')", arg=figure.element_handle(),
+                                timeout=LOAD_TIMEOUT)
     shown = readout(figure)
     assert f"a fresh name from {'your run' if run == 'live' else 'the recorded run'} at step {step}" in shown
     figure.get_by_label("Any temperature", exact=True).fill("2.5")
@@ -162,7 +167,8 @@ def test_scenes_follow_training_as_it_happens(live):  # noqa: F811
     page.press("Train 10 steps")
     page.wait("done")
     page.page.wait_for_timeout(500)
-    measures = page.page.evaluate("performance.getEntriesByType('measure').filter(m => m.name.startsWith('mg-live-scene'))"
+    measures = page.page.evaluate("performance.getEntriesByType('measure')"
+                                  ".filter(m => m.name.startsWith('mg-live-scene'))"
                                   ".map(m => [m.name.split(' ')[1], m.detail.step, m.duration])")
     for name in ("training", "embeddings", "attention"):
         steps = sorted(s for n, s, _ in measures if n == name)
