@@ -46,15 +46,18 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
       s = 0; pos = 0; fresh = null; update();
     }).value = String(t);
   }
-  const sampleEl = temps.length ? select(options, "Sample", sampleSelect(), (v) => { s = Number(v); pos = 0; fresh = null; update(); }) : null;
+  const pick = (v) => { s = Number(v); pos = 0; fresh = null; update(); };
+  const sampleEl = temps.length ? select(options, "Sample", sampleSelect(), pick) : null;
   const previous = button(options, "◀ Previous position", () => { pos = Math.max(pos - 1, 0); update(); });
   const next = button(options, "Next position ▶", () => { pos = Math.min(pos + 1, positions().length - 1); update(); });
 
   // Any temperature in (0, max]: a slider and a number field, one value; the port checks it and says what is wrong.
   const id = `mg-any-temperature-${++fields}`;
   const anyLabel = Object.assign(document.createElement("label"), { textContent: "Any temperature ", htmlFor: id });
-  const number = Object.assign(document.createElement("input"), { type: "number", id, min: "0", max: "2", step: "0.01", value: "1" });
-  const slider = Object.assign(document.createElement("input"), { type: "range", min: "0.05", max: "2", step: "0.05", value: "1" });
+  const number = Object.assign(document.createElement("input"),
+    { type: "number", id, min: "0", max: "2", step: "0.01", value: "1" });
+  const slider = Object.assign(document.createElement("input"),
+    { type: "range", min: "0.05", max: "2", step: "0.05", value: "1" });
   slider.setAttribute("aria-label", "Any temperature (slider)");
   slider.addEventListener("input", () => { number.value = slider.value; });
   number.addEventListener("input", () => { if (number.value !== "") slider.value = number.value; });
@@ -69,12 +72,12 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
   async function draw() {
     const mine = ++drawing;
     const temperature = number.value;
-    const size = await source.runtimeNote();
-    message.classList.remove("mg-error");
-    message.textContent = size ? `Drawing runs this port in your browser: loading the Python runtime (${size}, once)…`
-      : `Drawing a name at temperature ${temperature}…`;
-    text.textContent = message.textContent; // the picture says it is being redrawn
     try {
+      const size = await source.runtimeNote();
+      message.classList.remove("mg-error");
+      message.textContent = size ? `Drawing runs this port in your browser: loading the Python runtime (${size}, once)…`
+        : `Drawing a name at temperature ${temperature}…`;
+      text.textContent = message.textContent; // the picture says it is being redrawn
       const seed = Math.floor(Math.random() * 2 ** 31);
       const sample = await source.sample(temperature, seed, manifest, snapshotUrl);
       if (mine !== drawing) return;
