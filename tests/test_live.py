@@ -278,3 +278,14 @@ def test_a_steps_graph_depends_only_on_the_documents_token_count(names_path):
     assert {**before, "doc": doc} == after
     s.train(1)
     assert s.step_graph() == {"step": 21, **step_graph(r.engine, r.tokenizer, r.docs[20], r.config.block_size)}
+
+
+@pytest.mark.parametrize("documents", [
+    "<b>bold</b>\n<img src=x onerror=alert(1)>\n", "[[]]\n]]\n", "zzz\nxyxyxyxyxyxyxyxyxyxyx\n"])
+def test_any_documents_are_recorded(documents):
+    from microgpt.snapshot import check_document
+
+    s = Session({"steps": "12", "samples": "2"}, documents.encode())
+    s.train(12)
+    for name in s.recorder.names() + ["manifest.json"]:
+        check_document(json.loads(s.document(name)), name)

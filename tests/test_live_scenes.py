@@ -5,7 +5,6 @@ Every test fails on a console error, an uncaught page error or a request to anot
 """
 
 import json
-import math
 
 import pytest
 from test_browser import playwright, server  # noqa: F401  (fixtures)

@@ -114,13 +114,20 @@ def step_line(step: int, num_steps: int, loss: float) -> str:
     return f"step {step+1:4d} / {num_steps:4d} | loss {loss:.4f}"
 
 
-def probes_for(run: Run) -> tuple[str, ...]:
-    """The words the scenes trace: the site's own probes when the documents hold them, else the first documents."""
-    default, fits = SnapshotConfig().probes, lambda w: len(w) + 1 <= run.config.block_size
+def snapshot_config(run: Run) -> SnapshotConfig:
+    """What the scenes record of a live run: the site's probes and traced parameters where the documents allow,
+    else the first documents that fit the block, and the parameters of the first character instead of 'a'."""
+    default, fits = SnapshotConfig(), lambda w: len(w) + 1 <= run.config.block_size
     docs = set(run.docs)
-    if all(w in docs and fits(w) for w in default):
-        return default
-    return tuple(dict.fromkeys(w for w in run.docs if fits(w)))[:len(default)]  # none fit: the reader types one
+    probes = default.probes
+    if not all(w in docs and fits(w) for w in probes):
+        probes = tuple(dict.fromkeys(w for w in run.docs if fits(w)))[:len(probes)]  # none fit: the reader types one
+    uchars = run.tokenizer.uchars
+    if "a" in uchars:
+        return SnapshotConfig(probes=probes)
+    first = next((ch for ch in uchars if ch not in "[]"), None)
+    params = tuple(p.replace("[a]", f"[{first}]") for p in default.adam_params if first or "[a]" not in p)
+    return SnapshotConfig(probes=probes, adam_params=params)
 
 
 class Session:
@@ -140,7 +147,7 @@ class Session:
             raise PageError("documents", str(e)) from None
         self.data_sha256 = hashlib.sha256(documents if documents is not None else raw).hexdigest()
         self.run = Run.setup(config, train, docs=docs)
-        self.recorder = Recorder(self.run, SnapshotConfig(probes=probes_for(self.run)), self.sample_config)
+        self.recorder = Recorder(self.run, snapshot_config(self.run), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate
         self.lines = self.header()  # everything printed so far
         self.history = []  # (loss, learning rate) of every step so far

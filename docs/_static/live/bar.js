@@ -22,7 +22,7 @@ function setUp() {
     <button type="button" data-action="forget">Forget my run</button></div>
     <div class="mg-live-error" role="alert" data-live="error" hidden></div>
     <details><summary>What the original printed</summary>
-    <pre class="mg-live-transcript" data-live="transcript" tabindex="0" aria-label="Transcript"></pre></details>`;
+    <pre class="mg-live-transcript" data-live="transcript" tabindex="0" role="region" aria-label="Transcript"></pre></details>`;
   const main = document.querySelector("article[role=main], main, body");
   main.prepend(bar);
   const status = bar.querySelector('[data-live="status"]');

@@ -1,10 +1,10 @@
-// The reader's run, one per tab: driven a step per call in the worker, saved to sessionStorage after every
-// action so it follows the reader from page to page (bit for bit: microgpt.live.Session.save/restore).
+// The reader's run, one per tab: driven a step per call in the worker, saved (store.js) after every action so it
+// follows the reader from page to page, bit for bit (microgpt.live.Session.save/restore).
 // The live panel and every page's run bar drive it; scenes listen to its "step" events.
 import { runtime, PageError } from "./runtime.js";
+import * as store from "./store.js";
 
-const KEY = "microgpt-live-run";
-const SAVE_EVERY_MS = 2000; // while training, save at most this often (and always when an action ends)
+const SAVE_EVERY_MS = 5000; // while training, save at most this often (and always when an action ends)
 
 class LiveRun extends EventTarget {
   constructor() {
@@ -21,7 +21,6 @@ class LiveRun extends EventTarget {
   }
 
   get exists() { return this.status !== null; }
-  static get saved() { try { return sessionStorage.getItem(KEY) !== null; } catch { return false; } }
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
@@ -42,7 +41,7 @@ class LiveRun extends EventTarget {
   /** Restore the run another page saved, if there is one. */
   async restoreSaved() {
     let text = null;
-    try { text = sessionStorage.getItem(KEY); } catch { /* storage disabled: no run follows the reader */ }
+    try { text = await store.load(); } catch { /* storage disabled: no run follows the reader */ }
     if (text === null || this.exists) return false;
     await this.act(async () => {
       await this.ensureRuntime();
@@ -92,7 +91,7 @@ class LiveRun extends EventTarget {
     if (!this.exists || !this.rt.loaded) return;
     this.savedAt = performance.now();
     try {
-      sessionStorage.setItem(KEY, await this.rt.call("live.save"));
+      await store.save(await this.rt.call("live.save"));
     } catch (e) {
       this.emit("notice", `Your run is not carried to other pages: ${e.message ?? e}`);
     }
@@ -152,7 +151,7 @@ class LiveRun extends EventTarget {
 
   async reset() {
     if (this.rt.loaded) await this.rt.call("live.reset");
-    try { sessionStorage.removeItem(KEY); } catch { /* nothing was stored */ }
+    try { await store.forget(); } catch { /* nothing was stored */ }
     this.status = null; this.history = []; this.lines = []; this.pending = null; this.stamps.length = 0;
     this.emit("reset");
   }
@@ -168,4 +167,4 @@ export function liveRun() {
   shared ??= new LiveRun();
   return shared;
 }
-export const hasSavedRun = () => LiveRun.saved;
+export const hasSavedRun = store.hasSaved;

@@ -1,9 +1,11 @@
-"""Sphinx extension for the microgpt-illustrated site: the original's lines, the section map, citations, scenes."""
+"""Sphinx extension for the microgpt-illustrated site: the original's lines, the section map, citations, scenes,
+runnable cells, notebooks."""
 
 from .. import __version__
 
 
 def setup(app):
+    from .cells import setup_cells
     from .cite import setup_cite
     from .figures import setup_figures
     from .live import setup_live
@@ -19,4 +21,5 @@ def setup(app):
     setup_notebooks(app)
     setup_scene(app)
     setup_live(app)
+    setup_cells(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

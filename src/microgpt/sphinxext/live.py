@@ -143,7 +143,7 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
 <div class="mg-live-out">
 <div class="mg-live-transcript-box">
 <h3 class="mg-live-h">What the original prints</h3>
-<pre class="mg-live-transcript" data-live="transcript" tabindex="0" aria-label="Transcript"></pre>
+<pre class="mg-live-transcript" data-live="transcript" tabindex="0" role="region" aria-label="Transcript"></pre>
 </div>
 <div class="mg-live-printers">
 <h3 class="mg-live-h">printed by</h3>
@@ -217,7 +217,8 @@ def plan_runtime(app) -> dict:
 
 def copy_runtime(app, exception):
     """Into the built site: Pyodide, the wheel, names.txt and its licence, and runtime.json."""
-    if exception is not None or app.builder.format != "html" or not getattr(app.env, "microgpt_live_docs", None):
+    users = getattr(app.env, "microgpt_live_docs", set()) | getattr(app.env, "microgpt_cell_docs", set())  # cells.py
+    if exception is not None or app.builder.format != "html" or not users:
         return
     runtime = runtime_manifest(app)
     dest = Path(app.outdir) / RUNTIME_DIR

@@ -1,0 +1,215 @@
+// The page's code cells, runnable and editable in the reader's browser. Glue only: the build marks each cell
+// (src/microgpt/sphinxext/cells.py), Python runs it (microgpt.cells, in the live page's worker, loaded on the first
+// Run and shared by every cell of the page: one namespace, as in Jupyter).
+//   div.cell[data-live-state=idle|running|done|error]   the cell
+//     div.cell_input                                     its code (a textarea once the reader edits it)
+//     div.mg-cell-bar                                    Run cell, Edit, Build-time output, Stop, Reset, status
+//     div.cell_output[data-live="output"]                build-time output, replaced by each run's
+import { runtime } from "../live/runtime.js";
+
+const rt = runtime();
+const cells = [];
+const ran = new Set(); // cells run since the namespace was last fresh
+let generation = 0; // bumped by Stop and Reset: queued runs of an older generation are dropped
+let queue = Promise.resolve();
+let current = null; // the cell whose status shows the runtime's download progress
+
+function el(tag, attrs = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function block(kind, text) {
+  // the build's own markup for an output (div.output > div.highlight > pre), so it looks the same
+  const out = el("div", { class: `output ${kind}` });
+  const highlight = out.appendChild(el("div", { class: "highlight" }));
+  highlight.appendChild(el("pre", {}, text));
+  return out;
+}
+
+class Cell {
+  constructor(root, bar, index, number) {
+    this.root = root;
+    this.index = index; // among the runnable cells
+    this.number = number; // among all the page's code cells, from 1
+    this.source = bar.dataset.source;
+    this.input = root.querySelector(":scope > .cell_input");
+    this.output = root.querySelector(":scope > .cell_output") ??
+      root.appendChild(el("div", { class: "cell_output docutils container" }));
+    this.output.dataset.live = "output";
+    this.built = [...this.output.childNodes].map((n) => n.cloneNode(true));
+    this.editor = null;
+    root.dataset.liveState = "idle";
+
+    bar.hidden = false;
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", `Cell ${this.number}`);
+    const button = (label, action, name = label) => {
+      const b = bar.appendChild(el("button", { type: "button", class: `mg-cell-${action}`, "aria-label": name }, label));
+      b.addEventListener("click", () => this[action]());
+      return b;
+    };
+    this.runButton = button("▶ Run", "run", "Run cell");
+    this.editButton = button("Edit", "edit", "Edit the code");
+    this.stopButton = button("■ Stop", "stop", "Stop");
+    this.restoreButton = button("Build-time output", "restore", "Show the build-time output");
+    button("Reset", "reset", "Reset all cells");
+    this.stopButton.hidden = true;
+    this.restoreButton.disabled = true;
+    this.status = bar.appendChild(el("span", { class: "mg-cell-status", role: "status", "aria-live": "polite" }));
+    this.offer = bar.appendChild(el("div", { class: "mg-cell-offer", hidden: "" }));
+  }
+
+  get code() { return this.editor ? this.editor.value : this.source; }
+
+  set state(value) { this.root.dataset.liveState = value; }
+
+  edit() {
+    if (!this.editor) {
+      const lines = this.source.split("\n").length;
+      this.editor = el("textarea", { class: "mg-cell-editor", spellcheck: "false", autocapitalize: "off",
+        autocomplete: "off", rows: String(Math.max(lines, 2)), "aria-label": `Code of cell ${this.number}`,
+        "aria-describedby": "mg-cell-keys" });
+      this.editor.value = this.source;
+      this.editor.addEventListener("keydown", (e) => this.key(e));
+      this.editor.addEventListener("input", () => { this.editor.rows = Math.max(this.editor.value.split("\n").length, 2); });
+      this.highlighted = [...this.input.childNodes];
+      this.input.replaceChildren(this.editor);
+      this.editButton.hidden = true;
+    }
+    this.editor.focus();
+  }
+
+  key(e) {
+    if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); this.run(); return; }
+    if (e.key === "Escape") { e.preventDefault(); this.runButton.focus(); return; } // leave the editor: no Tab trap
+    if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) return;
+    e.preventDefault();
+    indent(this.editor, e.shiftKey);
+  }
+
+  unedit() {
+    if (!this.editor) return;
+    this.input.replaceChildren(...this.highlighted);
+    this.editor = null;
+    this.editButton.hidden = false;
+  }
+
+  show(nodes) { this.output.replaceChildren(...nodes); }
+
+  restore() {
+    this.show(this.built.map((n) => n.cloneNode(true)));
+    this.restoreButton.disabled = true;
+  }
+
+  say(text) { this.status.textContent = text; }
+
+  run() {
+    const earlier = cells.slice(0, this.index).filter((c) => !ran.has(c));
+    if (earlier.length) { this.offerEarlier(earlier); return; }
+    this.enqueue();
+  }
+
+  offerEarlier(earlier) {
+    const count = earlier.length === 1 ? "1 cell above has" : `${earlier.length} cells above have`;
+    this.offer.replaceChildren(el("p", {}, `${count} not run yet; this cell may use what they define.`));
+    const first = this.offer.appendChild(el("button", { type: "button" }, "Run the earlier cells first"));
+    const only = this.offer.appendChild(el("button", { type: "button" }, "Run only this cell"));
+    const close = () => { this.offer.hidden = true; this.offer.replaceChildren(); this.runButton.focus(); };
+    first.addEventListener("click", () => { close(); for (const c of earlier) c.enqueue(); this.enqueue(); });
+    only.addEventListener("click", () => { close(); this.enqueue(); });
+    this.offer.hidden = false;
+    first.focus();
+  }
+
+  enqueue() {
+    const mine = generation;
+    this.state = "running";
+    this.say("Waiting for the cells before it…");
+    queue = queue.then(() => (mine === generation ? this.execute() : undefined));
+  }
+
+  async execute() {
+    const mine = generation;
+    this.stopButton.hidden = false;
+    try {
+      current = this;
+      if (!rt.loaded) this.say("Downloading the Python runtime (once per visit)…");
+      await rt.load(progress);
+      this.say("Running…");
+      const started = performance.now();
+      const { streams, result, error } = await rt.call("cells.run", [this.code, this.number]);
+      if (mine !== generation) return;
+      const shown = streams.map((s) => block(s.name === "stderr" ? "stderr" : "stream", s.text));
+      if (result !== null) shown.push(block("text_plain", result));
+      if (error) shown.push(block("traceback stderr", error.traceback));
+      this.show(shown);
+      ran.add(this);
+      this.state = error ? "error" : "done";
+      this.say(`${error ? `${error.name}` : "Ran"} in ${((performance.now() - started) / 1000).toFixed(2)} s.`);
+    } catch (e) {
+      if (mine !== generation) return; // Stop or Reset said what happened
+      this.show([block("traceback stderr", e.message)]);
+      this.state = "error";
+      this.say("The runtime could not run this cell.");
+    } finally {
+      this.stopButton.hidden = true;
+      this.restoreButton.disabled = false;
+    }
+  }
+
+  stop() {
+    generation++;
+    current = null;
+    rt.terminate();
+    ran.clear();
+    queue = Promise.resolve();
+    for (const c of cells) {
+      if (c.root.dataset.liveState === "running") { c.state = "idle"; c.say(""); c.stopButton.hidden = true; }
+    }
+    this.state = "error";
+    this.show([block("traceback stderr", "Stopped. The Python runtime was restarted, so the namespace was lost: " +
+      "every name the cells of this page defined is gone. Run the cells above again before this one.")]);
+    this.restoreButton.disabled = false;
+    this.say("Stopped: the namespace was lost.");
+    this.runButton.focus();
+    rt.load().catch(() => {}); // a fresh worker, ready for the next Run
+  }
+
+  reset() {
+    const running = cells.some((c) => c.root.dataset.liveState === "running");
+    generation++;
+    current = null;
+    queue = Promise.resolve();
+    ran.clear();
+    for (const c of cells) { c.unedit(); c.restore(); c.state = "idle"; c.say(""); c.stopButton.hidden = true; }
+    this.say("Reset: a fresh namespace; every cell shows its code and output as built.");
+    this.runButton.focus();
+    if (running) rt.terminate(); // the next Run starts a fresh worker
+    else if (rt.loaded) rt.call("cells.reset").catch(() => rt.terminate());
+  }
+}
+
+function progress(loaded, total) {
+  current?.say(`Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`);
+}
+
+function indent(area, out) {
+  // Tab indents the selected lines (or inserts spaces at the caret); Shift+Tab dedents them
+  const { value, selectionStart: start, selectionEnd: end } = area;
+  const lineStart = value.lastIndexOf("\n", start - 1) + 1;
+  if (!out && start === end) { area.setRangeText("    ", start, end, "end"); return; }
+  const lines = value.slice(lineStart, end).split("\n");
+  const changed = lines.map((l) => (out ? l.replace(/^ {1,4}/, "") : "    " + l)).join("\n");
+  area.setRangeText(changed, lineStart, end, "select");
+}
+
+for (const [i, bar] of document.querySelectorAll(".cell > .mg-cell-bar").entries()) {
+  if (bar.dataset.numpy === "false") cells.push(new Cell(bar.parentElement, bar, cells.length, i + 1));
+}
+if (cells.length) {
+  document.body.appendChild(el("p", { id: "mg-cell-keys", hidden: "" },
+    "Shift+Enter runs the cell; Tab indents, Shift+Tab dedents; Escape leaves the editor."));
+}

@@ -1,0 +1,168 @@
+"""The pages' code cells, run in Debian's Chromium (with software WebGL and without WebGL), under Pyodide.
+
+On every page with runnable cells: each cell, run in order, prints what it printed at build time (no exceptions:
+the pages' runnable cells print no timings or addresses), then editing, errors, Stop, Reset and the keyboard.
+Pyodide loads once per page, on the first Run, never before.
+"""
+
+import re
+
+import pytest
+import test_browser
+from test_browser import launch, pages, playwright, server  # noqa: F401 (fixtures)
+
+RUNNABLE = 'div.cell:has(> .mg-cell-bar[data-numpy="false"])'
+RUNTIME = re.compile(r"_static/live/(vendor/|wheel-|data/|runtime\.json)")  # what the first Run downloads
+
+
+class Visit(test_browser.Visit):
+    """One page in a shared browser context (so Pyodide downloads once per leg): errors, and every URL requested."""
+
+    def __init__(self, context, url):
+        self.context = context
+        self.page = context.new_page()
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.context.on("request", lambda r: self.requests.append(r.url))  # the worker's requests too
+        self.page.goto(url, wait_until="load")
+
+    def close(self):
+        self.page.close()
+
+
+def cell_pages(site):
+    return [name for name in pages(site) if 'data-numpy="false"' in (site / name).read_text(encoding="utf-8")]
+
+
+def wait_done(cell, timeout=60_000):
+    cell.page.wait_for_function("c => ['done', 'error'].includes(c.dataset.liveState)", arg=cell.element_handle(),
+                                timeout=timeout)
+
+
+def output(cell) -> str:
+    return cell.locator('[data-live="output"]').inner_text()
+
+
+def run(cell):
+    cell.get_by_role("button", name="Run cell", exact=True).click()
+    wait_done(cell)
+    status = cell.locator(".mg-cell-status").inner_text()
+    return float(re.search(r"in ([\d.]+) s", status).group(1))
+
+
+@pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
+def test_every_runnable_cell_reproduces_its_build_output(site, server, playwright, webgl):  # noqa: F811
+    browser = launch(playwright, webgl)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # one HTTP cache: Pyodide downloads once
+    problems, times = [], {}
+    try:
+        for name in cell_pages(site):
+            visit = Visit(context, f"{server}/{name}")
+            try:
+                cells = visit.page.locator(RUNNABLE)
+                early = [u for u in visit.requests if RUNTIME.search(u)]
+                assert early == [], f"{name}: the runtime loaded before Run"
+                for i in range(cells.count()):
+                    cell = cells.nth(i)
+                    built = output(cell)
+                    times[f"{name}, runnable cell {i + 1}"] = run(cell)
+                    if cell.get_attribute("data-live-state") != "done" or output(cell) != built:
+                        problems.append(f"{name}: runnable cell {i + 1} printed {output(cell)!r}, built {built!r}")
+                assert sum(u.endswith("pyodide.asm.wasm") for u in visit.requests) == 1  # one load per page
+                problems += [f"{name}: axe: {v}" for v in visit.axe()]
+                problems += [f"{name}: {e}" for e in visit.errors]
+            finally:
+                visit.close()
+    finally:
+        browser.close()
+    slowest = max(times, key=times.get)
+    print(f"{len(times)} runnable cells; slowest: {slowest}, {times[slowest]:.2f} s")
+    assert len(times) >= 10
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def tokenizer_page(server, playwright):  # noqa: F811
+    browser = launch(playwright, False)
+    visit = Visit(browser.new_context(viewport={"width": 1400, "height": 900}), f"{server}/sections/tokenizer.html")
+    yield visit
+    assert visit.errors == []
+    browser.close()
+
+
+def test_edit_error_restore_stop_and_reset(tokenizer_page):
+    page = tokenizer_page.page
+    first, second = page.locator(RUNNABLE).nth(0), page.locator(RUNNABLE).nth(1)
+    built = output(second)
+    run(first)
+
+    # an edited cell's new output replaces the build-time one; the build-time output can be restored
+    second.get_by_role("button", name="Edit the code").click()
+    second.get_by_role("textbox").fill('print(tokenizer.encode("ava"))')
+    run(second)
+    assert output(second) == "[26, 0, 21, 0, 26]\n" and second.get_attribute("data-live-state") == "done"
+    second.get_by_role("button", name="Show the build-time output").click()
+    assert output(second) == built
+
+    # an error: a short traceback through the reader's code only
+    second.get_by_role("textbox").fill("def f(x):\n    return 1 / x\nf(0)")
+    run(second)
+    assert second.get_attribute("data-live-state") == "error"
+    traceback = output(second)
+    assert traceback.startswith("Traceback (most recent call last):") and traceback.strip().endswith(
+        "ZeroDivisionError: division by zero")
+    assert traceback.count('File "<cell ') == 2 and "pyodide" not in traceback and "microgpt" not in traceback
+
+    # Stop ends a runaway cell: the worker is restarted and the page says the namespace was lost
+    second.get_by_role("textbox").fill("while True: pass")
+    second.get_by_role("button", name="Run cell", exact=True).click()
+    page.wait_for_timeout(1000)
+    assert second.get_attribute("data-live-state") == "running"
+    second.get_by_role("button", name="Stop").click()
+    assert second.get_attribute("data-live-state") == "error"
+    assert "namespace was lost" in output(second)
+    second.get_by_role("textbox").fill("print(tokenizer)")
+    second.get_by_role("button", name="Run cell", exact=True).click()  # cell 1 has not run in the new namespace
+    second.get_by_role("button", name="Run the earlier cells first").click()
+    wait_done(second)
+    assert output(second).startswith("Tokenizer(") and first.get_attribute("data-live-state") == "done"
+
+    # Reset: every cell's code and output as built, a fresh namespace
+    second.get_by_role("button", name="Reset all cells").click()
+    assert [c.get_attribute("data-live-state") for c in page.locator(RUNNABLE).all()] == ["idle", "idle"]
+    assert output(second) == built and second.get_by_role("textbox").count() == 0
+    second.get_by_role("button", name="Run cell", exact=True).click()
+    second.get_by_role("button", name="Run only this cell").click()
+    wait_done(second)
+    assert "NameError: name 'tokenizer' is not defined" in output(second)
+
+
+def test_keyboard_only(tokenizer_page):
+    page = tokenizer_page.page
+    first = page.locator(RUNNABLE).nth(0)
+    for _ in range(300):  # Tab from the top of the page to the first cell's editor button
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Edit the code":
+            break
+    else:
+        pytest.fail("Tab never reached the first cell's Edit button")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.tagName") == "TEXTAREA"
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nfor c in 'ab':\n")
+    page.keyboard.press("Tab")  # indents inside the editor
+    page.keyboard.type("print(c)")
+    assert "\n    print(c)" in first.get_by_role("textbox").input_value()
+    page.keyboard.press("Shift+Enter")  # runs the cell
+    wait_done(first)
+    assert output(first).endswith("a\nb\n")
+    page.keyboard.press("Escape")  # leaves the editor: Tab is no trap
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Run cell"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.tagName") == "BUTTON"
+    second = page.locator(RUNNABLE).nth(1)
+    second.get_by_role("button", name="Run cell", exact=True).focus()
+    page.keyboard.press("Enter")
+    wait_done(second)
+    assert second.get_attribute("data-live-state") == "done"

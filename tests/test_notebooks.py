@@ -1,0 +1,78 @@
+"""The notebooks the site offers: one per page that runs code, plain Markdown, and they run where a reader runs them."""
+
+import os
+import re
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+from microgpt.sections import SECTIONS
+
+MYST = re.compile(r"^\s*(```+|:::+)\s*\{|\{(ref|doc|glue|eval|numref|term)\}`", re.M)
+
+
+def offered(site):
+    return sorted(p.relative_to(site).with_suffix("").as_posix() for p in site.rglob("*.ipynb"))
+
+
+def test_pages_with_code_and_only_they_offer_a_notebook(site):
+    with_code = sorted(p.relative_to(site).with_suffix("").as_posix() for p in site.rglob("*.html")
+                       if 'class="cell docutils container"' in p.read_text(encoding="utf-8"))
+    assert {f"sections/{s.id}" for s in SECTIONS} <= set(with_code)
+    assert offered(site) == with_code
+    for page in site.rglob("*.html"):
+        name = page.relative_to(site).with_suffix("").as_posix()
+        link = f'href="{page.stem}.ipynb"' in page.read_text(encoding="utf-8")
+        assert link == (name in with_code), name
+
+
+def test_notebooks_are_plain_markdown_with_the_original_and_the_outputs(site):
+    original = (ROOT / "reference" / "microgpt.py").read_text(encoding="utf-8").splitlines()
+    for name in offered(site):
+        nb = nbformat.read(site / f"{name}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        first = nb.cells[0]
+        assert first.cell_type == "markdown" and "pip install" in first.source, name
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert not MYST.search(markdown), (name, MYST.search(markdown).group(0))
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert code and all(c.outputs for c in code), name  # every cell of this site prints something
+        assert "../" not in "".join(c.source for c in code), name  # nothing that exists only in a clone
+        if name.startswith("sections/"):
+            section = next(s for s in SECTIONS if name == f"sections/{s.id}")
+            n = section.first
+            assert re.search(rf"^ *{n}  {re.escape(original[n - 1])}$", markdown, re.M), name  # numbered, verbatim
+    scenes = nbformat.read(site / "sections" / "training.ipynb", as_version=4)
+    assert any(a.startswith("scene-training") for c in scenes.cells for a in c.get("attachments", {}))
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_outside_the_clone_and_reproduces_its_outputs(site, names_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))  # the kernel inherits it; else the package downloads it
+    for name in offered(site):
+        folder = tmp_path / name.replace("/", "-")
+        folder.mkdir()
+        shutil.copyfile(site / f"{name}.ipynb", folder / "page.ipynb")
+        built = nbformat.read(folder / "page.ipynb", as_version=4)
+        ran = nbformat.read(folder / "page.ipynb", as_version=4)
+        monkeypatch.chdir(folder)
+        NotebookClient(ran, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+        for before, after in zip(built.cells, ran.cells):
+            if before.cell_type == "code":
+                assert text(after.outputs) == text(before.outputs), (name, before.source[:80])
+        assert os.listdir(folder) == ["page.ipynb"]  # the cells wrote nothing beside it
+
+
+def text(outputs) -> str:
+    parts = []
+    for o in outputs:
+        if o.output_type == "stream":
+            parts.append(o.text)
+        elif o.output_type in ("execute_result", "display_data"):
+            parts.append(o.data.get("text/plain", ""))
+        elif o.output_type == "error":
+            parts.append(f"{o.ename}: {o.evalue}")
+    return "".join(parts)
