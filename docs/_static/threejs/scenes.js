@@ -433,8 +433,8 @@ function showSwitch() {
 
 async function watchRun() {
   const onLivePage = Boolean(document.querySelector(".mg-live"));
-  const { liveRun, hasSavedRun } = await import("../live/run.js");
-  if (!onLivePage && !hasSavedRun()) return; // no run to show: nothing more loads
+  if (!onLivePage && !(await import("../live/store.js")).hasSaved()) return; // no run to show: nothing more loads
+  const { liveRun } = await import("../live/run.js");
   run = liveRun();
   switcher = makeSwitch();
   const choose = () => {
