@@ -265,6 +265,21 @@ def test_the_last_steps_graph(names_path):
     assert s.step_graph()["step"] == 2 and s.step_graph()["doc"] == s.run.docs[1]
 
 
+def test_a_steps_graph_depends_only_on_the_documents_token_count(names_path):
+    """What lets Session.step_graph build each token count's graph once: the weights never change its shape."""
+    from microgpt.recorder import step_graph
+
+    s = Session({"steps": "30", "n-embd": "8", "n-head": "2"}, data=names_path)
+    r = s.run
+    doc = next(d for d in r.docs[1:] if len(d) == len(r.docs[0]))
+    before = step_graph(r.engine, r.tokenizer, r.docs[0], r.config.block_size)
+    s.train(20)
+    after = step_graph(r.engine, r.tokenizer, doc, r.config.block_size)
+    assert {**before, "doc": doc} == after
+    s.train(1)
+    assert s.step_graph() == {"step": 21, **step_graph(r.engine, r.tokenizer, r.docs[20], r.config.block_size)}
+
+
 @pytest.mark.parametrize("documents", [
     "<b>bold</b>\n<img src=x onerror=alert(1)>\n", "[[]]\n]]\n", "zzz\nxyxyxyxyxyxyxyxyxyxyx\n"])
 def test_any_documents_are_recorded(documents):

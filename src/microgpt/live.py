@@ -27,7 +27,7 @@ from .scalar import ScalarEngine, gc_paused
 from .snapshot import texts
 from .tokenizer import Tokenizer
 from .trace import WordError
-from .training import NonFiniteLossError
+from .training import NonFiniteLossError, document_tokens
 
 MAX_DOCUMENTS_BYTES = 1_000_000  # pasted or uploaded documents; names.txt is 228,145 bytes
 MAX_GENERATE_TEMPERATURE = 2.0  # Generate takes any temperature in (0, MAX_GENERATE_TEMPERATURE]
@@ -151,6 +151,7 @@ class Session:
         self.sampler = None  # the names still to draw for the current Generate
         self.lines = self.header()  # everything printed so far
         self.history = []  # (loss, learning rate) of every step so far
+        self._graphs = {}  # token count -> the size of the graph a step on such a document builds
 
     def header(self) -> list[str]:
         """Lines 21, 27 and 90's prints."""
@@ -307,12 +308,16 @@ class Session:
 
     def step_graph(self) -> dict:
         """The graph the last step built (its document's), as the autograd scene reports it; before any step,
-        the first step's."""
+        the first step's. The graph's shape depends on the config and the document's token count only, never on
+        the weights: each count is built once (building it costs about as much as a training step)."""
         r = self.run
         step = max(r.trainer.step - 1, 0)
-        with gc_paused():
-            graph = step_graph(r.engine, r.tokenizer, r.docs[step % len(r.docs)], r.config.block_size)
-        return {"step": step + 1, **graph}
+        doc = r.docs[step % len(r.docs)]
+        _, n = document_tokens(r.tokenizer, doc, r.config.block_size)
+        if n not in self._graphs:
+            with gc_paused():
+                self._graphs[n] = step_graph(r.engine, r.tokenizer, doc, r.config.block_size)
+        return {"step": step + 1, **self._graphs[n], "doc": doc}
 
     def sample(self, temperature, seed: int) -> dict:
         """A fresh name at any temperature, drawn with its own random stream (the run's own is left alone)."""

@@ -22,6 +22,7 @@ class Runtime extends EventTarget {
     this.pending = new Map();
     this.nextId = 1;
     this.progress = new Set();
+    this.planned = null;
   }
 
   get loaded() { return this.worker !== null && this.loading !== null; }
@@ -36,11 +37,17 @@ class Runtime extends EventTarget {
     this.worker = new Worker(new URL("worker.js", base), { type: "module" });
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.worker.onerror = (e) => this.failAll(e.message || "the runtime's worker failed to start");
-    this.loading = fetch(new URL("runtime.json", base), { cache: "no-cache" })
-      .then((r) => { if (!r.ok) throw new Error(`runtime.json: HTTP ${r.status}`); return r.json(); })
-      .then((runtime) => this.send({ type: "load", base: base.href, runtime }));
+    this.loading = this.manifest().then((runtime) => this.send({ type: "load", base: base.href, runtime }));
     this.loading.catch(() => { this.loading = null; });
     return this.loading;
+  }
+
+  /** runtime.json: the files the first load downloads and their total_bytes (fetched once). */
+  manifest() {
+    this.planned ??= fetch(new URL("runtime.json", base), { cache: "no-cache" })
+      .then((r) => { if (!r.ok) throw new Error(`runtime.json: HTTP ${r.status}`); return r.json(); });
+    this.planned.catch(() => { this.planned = null; });
+    return this.planned;
   }
 
   receive(data) {

@@ -10,9 +10,10 @@ const CHARTS = [ // [element id, label, series]
   ["learning_rate", "learning rate", (p, d) => d.learning_rate],
 ];
 
-export async function create({ stage, options, data }) {
+export async function create({ stage, options, data: first }) {
   const view = createView(stage, { orthographic: true });
-  const n = data.learning_rate.length;
+  let data = first; // the reader's run replaces it after every step (update): the traces grow
+  let n = data.learning_rate.length;
   const { beta1, beta2 } = data.metadata.train; // the run's own settings
   const X = (i) => 0.12 + (0.85 * i) / Math.max(n, 1);
   const bandH = 0.8 / CHARTS.length;
@@ -66,5 +67,12 @@ export async function create({ stage, options, data }) {
     view.requestRender();
   }
   draw();
-  return view.handle({ setStep });
+  return view.handle({
+    setStep,
+    update({ data: next }) {
+      data = next;
+      n = data.learning_rate.length;
+      draw();
+    },
+  });
 }

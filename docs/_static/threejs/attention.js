@@ -1,7 +1,7 @@
-// Attention: for a probe word, each head's causal attention weights as bars (query rows, key columns).
-import { COLORS, THREE, createView, loadCheckpoint, orbit, readout, select, tokenLabel } from "./shared.js";
+// Attention: for a probe word (or any word the reader types), each head's causal attention weights as bars (query rows, key columns).
+import { THREE, createView, orbit, readout, select, tokenLabel, wordField, wordUpdater } from "./shared.js";
 
-export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, step: initialStep }) {
+export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, source, step: initialStep }) {
   const view = createView(stage);
   const { scene } = view;
   const vocab = manifest.vocabulary;
@@ -13,23 +13,19 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   light.position.set(3, 6, 5);
   scene.add(new THREE.AmbientLight(0xffffff, 1.5), light);
 
-  let probe = manifest.probes[0];
   let layer = 0;
   let step = initialStep;
-  let request = 0;
   const text = readout(view);
-  select(options, "Probe word", manifest.probes.map((p) => [p, p]), (v) => { probe = v; update(); });
+  const field = wordField(options, manifest.probes, manifest.probes[0] ?? "", (w) => { words.word = w; update(); });
+  const words = wordUpdater({ manifest, snapshotUrl, fetchJSON, source }, field, draw);
+  const update = () => words.update(step);
   if (L > 1) select(options, "Layer", Array.from({ length: L }, (_, i) => [i, String(i)]), (v) => { layer = Number(v); update(); });
 
   const matrix = new THREE.Matrix4();
   const color = new THREE.Color();
   let orbitState = null;
 
-  async function update() {
-    const mine = ++request;
-    const [c, checkpoint] = await loadCheckpoint(manifest, step, snapshotUrl, fetchJSON);
-    if (mine !== request) return; // a newer step arrived while this one loaded
-    const trace = checkpoint.traces[probe];
+  function draw(c, checkpoint, trace) {
     const w = trace.layers[layer].attn_weights;
     const n = w.shape[1];
     const width = H * n + (H - 1) * gap;
@@ -60,11 +56,14 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     tokens.forEach((tok, q) => view.label(tok, new THREE.Vector3(-width / 2 - 0.9, 0, q - n / 2)));
     view.label("attention weights", new THREE.Vector3(0, 3.4, -n / 2), "", "weights");
     if (!orbitState) orbitState = orbit(view, { radius: Math.max(width, 8) * 0.8, theta: 0.25, phi: 0.9 });
-    text.textContent = `“${probe}” at step ${c}: row = the position reading, column = the position read; ` +
+    text.textContent = `“${words.word}” at step ${c}: row = the position reading, column = the position read; ` +
       "bar height = attention weight (each row sums to 1)";
     view.requestRender();
   }
 
   await update();
-  return view.handle({ setStep(s) { step = s; update().catch(() => {}); } });
+  return view.handle({
+    setStep(s) { step = s; return update().catch(() => {}); },
+    update({ manifest: m }) { words.manifest = m; },
+  });
 }

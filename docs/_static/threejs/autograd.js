@@ -1,9 +1,9 @@
 // Autograd: a small expression's Value graph. First the forward values; then backward() one node at a time,
 // in reverse topological order, each node pushing its gradient to its children. Beside it, the size of the
-// graph one real training step builds.
+// graph one real training step builds: with the reader's run, the graph of its last step.
 import { COLORS, THREE, button, createView, polyline, readout } from "./shared.js";
 
-export async function create({ stage, options, data }) {
+export async function create({ stage, options, data, source }) {
   const view = createView(stage, { orthographic: true });
   const nodes = data.nodes; // topological order: children first
   const level = [];
@@ -30,7 +30,7 @@ export async function create({ stage, options, data }) {
   const text = readout(view);
   text.style.top = "auto";
   text.style.bottom = "0.4rem";
-  const g = data.step_graph;
+  let g = source.live ? await source.stepGraph() : data.step_graph;
   const order = [...nodes].reverse(); // the order backward() visits
   let done = 0; // nodes backward() has processed
   const color = new THREE.Color();
@@ -56,10 +56,17 @@ export async function create({ stage, options, data }) {
       ? `backward() visited ${done} of ${nodes.length} nodes; the last, ${visiting.label || visiting.op} ` +
         `(grad ${visiting.grad.toPrecision(3)}), added its grad times each local derivative to its children. `
       : `${data.expression}: forward values. `) +
-      `One real training step (“${g.doc}”) builds ${g.nodes.toLocaleString("en")} Values, ` +
+      (source.live ? `Your run's step ${g.step} (on “${g.doc}”) built ` : `One real training step (“${g.doc}”) builds `) +
+      `${g.nodes.toLocaleString("en")} Values, ` +
       `${g.edges.toLocaleString("en")} edges, ${g.depth.toLocaleString("en")} deep.`;
     view.requestRender();
   }
   update();
-  return view.handle({});
+  return view.handle({
+    async update() {
+      if (!source.live) return;
+      g = await source.stepGraph();
+      update();
+    },
+  });
 }

@@ -1,7 +1,7 @@
-// The forward pass: gpt() for one position of a probe word, block by block, each with its real vector at
+// The forward pass: gpt() for one position of a probe word (or a typed one), block by block, each with its real vector at
 // the step shown: embeddings, RMSNorm, q/k/v, the heads, attn_wo, residual, RMSNorm, mlp_fc1, ReLU, mlp_fc2,
 // residual, lm_head, softmax.
-import { THREE, createView, fmt, loadCheckpoint, readout, row, select, setOptions, tokenLabel, vectorRow } from "./shared.js";
+import { THREE, createView, fmt, readout, row, select, setOptions, tokenLabel, vectorRow, wordField, wordUpdater } from "./shared.js";
 
 const BLOCKS = [ // [element id, label, where the vector lives in the trace]
   ["embed", "wte + wpe", (tr, L, p) => row(tr.x0, p)],
@@ -23,14 +23,12 @@ const BLOCKS = [ // [element id, label, where the vector lives in the trace]
   ["probs", "softmax", (tr, L, p) => row(tr.probs, p)],
 ];
 
-export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, step: initialStep }) {
+export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, source, step: initialStep }) {
   const view = createView(stage, { orthographic: true });
   const vocab = manifest.vocabulary;
   const { n_head: H, block_size: block } = manifest.metadata.config;
-  let probe = manifest.probes[0];
   let pos = 0;
   let step = initialStep;
-  let request = 0;
   const text = readout(view);
   const top = 0.9;
   const rowH = 0.84 / BLOCKS.length;
@@ -43,7 +41,9 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     return vectorRow(view, 1, { x: 0.22, y: y(i) }); // resized on first update
   });
   const values = BLOCKS.map((_, i) => view.label("", new THREE.Vector3(0.76, y(i), 0), "mg-left"));
-  select(options, "Probe word", manifest.probes.map((p) => [p, p]), (v) => { probe = v; pos = 0; update(); });
+  const field = wordField(options, manifest.probes, manifest.probes[0] ?? "", (w) => { words.word = w; pos = 0; update(); });
+  const words = wordUpdater({ manifest, snapshotUrl, fetchJSON, source }, field, draw);
+  const update = () => words.update(step);
   const posEl = select(options, "Position", [], (v) => { pos = Number(v); update(); });
 
   function fillPositions(tokens) {
@@ -52,11 +52,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     posEl.value = String(pos);
   }
 
-  async function update() {
-    const mine = ++request;
-    const [c, checkpoint] = await loadCheckpoint(manifest, step, snapshotUrl, fetchJSON);
-    if (mine !== request) return;
-    const tr = checkpoint.traces[probe];
+  function draw(c, checkpoint, tr) {
     fillPositions([...tr.tokens, tr.targets[tr.targets.length - 1]]);
     const L = tr.layers[0];
     BLOCKS.forEach(([, , get], i) => {
@@ -78,10 +74,13 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       values[i].set(`${v.length}: ${fmt(v, 3)}`);
     });
     const target = tr.targets[pos];
-    text.textContent = `“${probe}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}; ` +
+    text.textContent = `“${words.word}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}; ` +
       `p(next = ${tokenLabel(vocab, target)}) = ${row(tr.probs, pos)[target].toFixed(3)}, loss ${tr.losses[pos].toFixed(3)}`;
     view.requestRender();
   }
   await update();
-  return view.handle({ setStep(s) { step = s; update().catch(() => {}); } });
+  return view.handle({
+    setStep(s) { step = s; return update().catch(() => {}); },
+    update({ manifest: m }) { words.manifest = m; },
+  });
 }

@@ -3,7 +3,7 @@
 // them. Stages move the camera along the path; the step control recolours the weights as they form in training.
 import {
   THREE, button, createView, diverging, loadCheckpoint, orbit, readout, row, select, setOptions,
-  tokenLabel,
+  tokenLabel, wordField, wordUpdater,
 } from "./shared.js";
 
 const GAP = 3; // cells between two blocks of a stage
@@ -19,12 +19,12 @@ const LAYER = [
   ["Queries, keys, values", "rmsnorm, then three matrices: q, k, v (lines 116-122); row i of a matrix makes number i"],
   ["Attention heads", "each head weighs the cached positions (lines 123-132): a row per head, one cell per position"],
   ["attn_wo and the residual", "the heads' output through attn_wo, plus the block's input (lines 133-134)"],
-  ["MLP: widen and ReLU", "rmsnorm, mlp_fc1 widens to 64 numbers, ReLU keeps the positive ones (lines 136-139)"],
-  ["MLP: narrow and residual", "mlp_fc2 narrows back to 16, plus the MLP's input (lines 140-141)"],
+  ["MLP: widen and ReLU", "rmsnorm, mlp_fc1 widens to {wide} numbers, ReLU keeps the positive ones (lines 136-139)"],
+  ["MLP: narrow and residual", "mlp_fc2 narrows back to {n_embd}, plus the MLP's input (lines 140-141)"],
 ];
 const OUT = ["Scores out", "lm_head scores the 27 tokens; softmax makes them probabilities (lines 143-144, 97-101)"];
 
-function layout(n_layer) {
+function layout({ n_layer, n_embd }) {
   const stages = [[...EMBED, [
     ["wte", "wte", "matrix", "wte"], ["wpe", "wpe", "matrix", "wpe"],
     ["x0", "x", "vector", "x0"], ["x_norm0", "rmsnorm", "vector", "x_norm0"]]]];
@@ -48,12 +48,13 @@ function layout(n_layer) {
   }
   stages.push([...OUT, [["lm_head", "lm_head", "matrix", "lm_head"], ["logits", "logits", "vector", "logits"],
     ["probs", "softmax", "vector", "probs"]]]);
-  return stages.map(([title, text, blocks]) => ({ title, text, blocks: blocks.map(([id, name, kind, source]) => ({ id, name, kind, source })) }));
+  const fill = (text) => text.replace("{wide}", String(4 * n_embd)).replace("{n_embd}", String(n_embd));
+  return stages.map(([title, text, blocks]) => ({ title, text: fill(text), blocks: blocks.map(([id, name, kind, source]) => ({ id, name, kind, source })) }));
 }
 
 const traceAt = (trace, path) => path.split(".").reduce((o, k) => o[k], trace);
 
-export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, step: initialStep, reducedMotion }) {
+export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, source, step: initialStep, reducedMotion }) {
   const view = createView(stage, { fov: 35, antialias: false });
   const { scene, camera } = view;
   camera.near = 0.5;
@@ -62,11 +63,16 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   const vocab = manifest.vocabulary;
   const config = manifest.metadata.config;
   const { n_head: H, block_size: block } = config;
-  const stages = layout(config.n_layer);
+  const stages = layout(config);
   const last = manifest.checkpoints[manifest.checkpoints.length - 1];
   const final = (await loadCheckpoint(manifest, last, snapshotUrl, fetchJSON))[1]; // fixes each matrix's colour scale
+  const vectorLength = (path) => { // from the model's shapes: any word's trace has them
+    const key = path.split(".").pop();
+    if (key === "h" || key === "h_relu") return final.state_dict["layer0.mlp_fc1"].shape[0];
+    return key === "logits" || key === "probs" ? vocab.vocab_size : config.n_embd;
+  };
   const shapeOf = (b) => (b.kind === "matrix" ? final.state_dict[b.source].shape
-    : b.kind === "heads" ? [H, block] : [traceAt(final.traces[manifest.probes[0]], b.source).shape[1], 1]);
+    : b.kind === "heads" ? [H, block] : [vectorLength(b.source), 1]);
 
   // Place the blocks: along x, each stage's blocks side by side; wte over wpe, and q/k/v's matrices stacked.
   let x = 0;
@@ -217,10 +223,10 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   const prev = button(options, "◀ Previous stage", () => go(current - 1));
   const stageSelect = select(options, "Stage", stops.map((st, i) => [i, st.title]), (v) => go(Number(v)));
   const next = button(options, "Next stage ▶", () => go(current + 1));
-  let probe = manifest.probes[0];
   let pos = 0;
   let step = initialStep;
-  select(options, "Probe word", manifest.probes.map((p) => [p, p]), (v) => { probe = v; pos = 0; update(); });
+  const field = wordField(options, manifest.probes, manifest.probes[0] ?? "", (w) => { words.word = w; pos = 0; update(); });
+  const words = wordUpdater({ manifest, snapshotUrl, fetchJSON, source }, field, draw);
   const posEl = select(options, "Position", [], (v) => { pos = Number(v); update(); });
   const keys = { PageDown: 1, "]": 1, PageUp: -1, "[": -1 };
   const onKey = (e) => {
@@ -269,12 +275,8 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   const color = new THREE.Color();
   const scales = Object.fromEntries(blocks.filter((b) => b.kind === "matrix")
     .map((b) => [b.source, Math.max(...final.state_dict[b.source].data.map(Math.abs), 1e-12)]));
-  let request = 0;
-  async function update() {
-    const mine = ++request;
-    const [c, checkpoint] = await loadCheckpoint(manifest, step, snapshotUrl, fetchJSON);
-    if (mine !== request) return;
-    const tr = checkpoint.traces[probe];
+  const update = () => words.update(step);
+  function draw(c, checkpoint, tr) {
     const tokens = [...tr.tokens, tr.targets[tr.targets.length - 1]];
     setOptions(posEl, tokens.slice(0, -1).map((t, p) =>
       [p, `${p}: reads ${tokenLabel(vocab, t)}, predicts ${tokenLabel(vocab, tokens[p + 1])}`]));
@@ -302,7 +304,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     pickRow(0, blocks.find((b) => b.id === "wte"), tr.tokens[pos]);
     pickRow(1, blocks.find((b) => b.id === "wpe"), pos);
     const target = tr.targets[pos];
-    shown = `“${probe}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}, ` +
+    shown = `“${words.word}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}, ` +
       `p(next = ${tokenLabel(vocab, target)}) = ${row(tr.probs, pos)[target].toFixed(3)}`;
     describe();
     view.requestRender();
@@ -310,7 +312,8 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   await update();
   go(0);
   return view.handle({
-    setStep(s) { step = s; update().catch(() => {}); },
+    setStep(s) { step = s; return update().catch(() => {}); },
+    update({ manifest: m }) { words.manifest = m; },
     stage: () => current,
   });
 }

@@ -1,17 +1,22 @@
 // Sampling: one generated name, position by position: every character's probability at the temperature,
-// the random draw against the argmax, and the KV cache growing by one key and value per position.
+// the random draw against the argmax, and the KV cache growing by one key and value per position. The recorded
+// samples, or a fresh one at any temperature, drawn in the worker from the last checkpoint or the reader's run.
 import { COLORS, THREE, button, createView, readout, select, setOptions, tokenLabel } from "./shared.js";
 
-export async function create({ stage, options, data, manifest }) {
+let fields = 0;
+
+export async function create({ stage, options, data, manifest, snapshotUrl, source }) {
   const view = createView(stage, { orthographic: true });
   const { scene } = view;
   const vocab = manifest.vocabulary;
   const V = vocab.vocab_size;
   const block = manifest.metadata.config.block_size;
-  const temps = data.temperatures;
+  const temps = data ? data.temperatures : []; // the reader's run has no recorded samples: it draws fresh ones
   let t = Math.max(0, temps.findIndex((x) => x.temperature === 0.5));
   let s = 0;
   let pos = 0;
+  let fresh = null; // {temperature, name, positions, step}: a name drawn on demand, shown instead of a recorded one
+  let runStep = null; // the reader's run's step now
   const X = (i) => 0.06 + (0.9 * (i + 0.5)) / V;
   const barW = 0.9 / V;
 
@@ -34,20 +39,70 @@ export async function create({ stage, options, data, manifest }) {
   const text = readout(view);
 
   const sampleSelect = () => temps[t].samples.map((x, i) => [i, `${i + 1}: ${x.name || "(empty)"}`]);
-  select(options, "Temperature", temps.map((x, i) => [i, String(x.temperature)]), (v) => {
-    t = Number(v);
-    setOptions(sampleEl, sampleSelect());
-    s = 0; pos = 0; update();
-  }).value = String(t);
-  const sampleEl = select(options, "Sample", sampleSelect(), (v) => { s = Number(v); pos = 0; update(); });
+  if (temps.length) {
+    select(options, "Temperature", temps.map((x, i) => [i, String(x.temperature)]), (v) => {
+      t = Number(v);
+      setOptions(sampleEl, sampleSelect());
+      s = 0; pos = 0; fresh = null; update();
+    }).value = String(t);
+  }
+  const pick = (v) => { s = Number(v); pos = 0; fresh = null; update(); };
+  const sampleEl = temps.length ? select(options, "Sample", sampleSelect(), pick) : null;
   const previous = button(options, "◀ Previous position", () => { pos = Math.max(pos - 1, 0); update(); });
   const next = button(options, "Next position ▶", () => { pos = Math.min(pos + 1, positions().length - 1); update(); });
 
-  const positions = () => temps[t].samples[s].positions;
+  // Any temperature in (0, max]: a slider and a number field, one value; the port checks it and says what is wrong.
+  const id = `mg-any-temperature-${++fields}`;
+  const anyLabel = Object.assign(document.createElement("label"), { textContent: "Any temperature ", htmlFor: id });
+  const number = Object.assign(document.createElement("input"),
+    { type: "number", id, min: "0", max: "2", step: "0.01", value: "1" });
+  const slider = Object.assign(document.createElement("input"),
+    { type: "range", min: "0.05", max: "2", step: "0.05", value: "1" });
+  slider.setAttribute("aria-label", "Any temperature (slider)");
+  slider.addEventListener("input", () => { number.value = slider.value; });
+  number.addEventListener("input", () => { if (number.value !== "") slider.value = number.value; });
+  number.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); draw(); } });
+  options.append(anyLabel, number, slider);
+  button(options, "Draw a fresh name", () => draw());
+  const message = Object.assign(document.createElement("span"), { className: "mg-scene-message" });
+  message.setAttribute("role", "status");
+  options.append(message);
+
+  let drawing = 0;
+  async function draw() {
+    const mine = ++drawing;
+    const temperature = number.value;
+    try {
+      const size = await source.runtimeNote();
+      message.classList.remove("mg-error");
+      message.textContent = size ? `Drawing runs this port in your browser: loading the Python runtime (${size}, once)…`
+        : `Drawing a name at temperature ${temperature}…`;
+      text.textContent = message.textContent; // the picture says it is being redrawn
+      const seed = Math.floor(Math.random() * 2 ** 31);
+      const sample = await source.sample(temperature, seed, manifest, snapshotUrl);
+      if (mine !== drawing) return;
+      fresh = { ...sample, step: source.live ? source.step : manifest.checkpoints[manifest.checkpoints.length - 1] };
+      pos = 0;
+      message.textContent = "";
+      update();
+    } catch (e) {
+      if (mine !== drawing) return;
+      message.textContent = e.message;
+      message.classList.add("mg-error");
+      update();
+    }
+  }
+
+  const positions = () => (fresh ?? temps[t].samples[s]).positions;
   const matrix = new THREE.Matrix4();
   const color = new THREE.Color();
 
   function update() {
+    if (!fresh && !temps.length) { // the reader's run, before its first fresh name
+      previous.disabled = next.disabled = true;
+      view.requestRender();
+      return;
+    }
     const p = positions()[pos];
     previous.disabled = pos === 0;
     next.disabled = pos === positions().length - 1;
@@ -82,13 +137,28 @@ export async function create({ stage, options, data, manifest }) {
     const name = positions().slice(0, pos).map((x) => tokenLabel(vocab, x.token)).join("");
     const chosen = tokenLabel(vocab, p.token);
     const best = tokenLabel(vocab, p.argmax);
+    const what = fresh
+      ? `a fresh name from ${source.live ? "your run" : "the recorded run"} at step ${fresh.step}` +
+        `${runStep !== null && runStep !== fresh.step ? ` (your run is now at step ${runStep})` : ""}, ` +
+        `temperature ${fresh.temperature}`
+      : `temperature ${temps[t].temperature}, sample ${s + 1}`;
     text.textContent =
-      `temperature ${temps[t].temperature}, sample ${s + 1}, position ${pos}: “${name}” so far. ` +
+      `${what}, position ${pos}: “${name}” so far. ` +
       `The draw ${p.draw.toFixed(3)} lands on ${chosen} (p = ${probs[p.token].toFixed(3)}); ` +
       `the most likely was ${best} (p = ${probs[p.argmax].toFixed(3)}).`;
     view.requestRender();
   }
   update();
+  if (source.live) {
+    number.value = slider.value = "0.5";
+    await draw();
+  }
 
-  return view.handle({});
+  return view.handle({
+    update() {
+      if (!source.live) return;
+      runStep = source.step;
+      update();
+    },
+  });
 }

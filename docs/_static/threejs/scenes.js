@@ -1,14 +1,18 @@
 // Finds the page's scene figures, starts each when it scrolls into view and disposes it when it leaves,
 // keeps at most MAX_LIVE WebGL contexts, drives the time-axis scenes from one step control, and falls back
 // to the static picture (drawn at build time) whenever WebGL is missing, a scene fails or its context is lost.
+// When the reader has a run of their own (live/run.js), a switch shows every scene on it instead: the scenes
+// read its documents through the same fetchJSON, answered by the port in the worker, and follow it as it trains.
 
 const MAX_LIVE = 4;
 const SCENES = ["training", "embeddings", "attention", "sampling", "tokens", "forward", "autograd", "adam", "model"];
 const figures = [...document.querySelectorAll("figure.mg-scene[data-scene]")];
 const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 const json = new Map();
+const LIVE_BASE = "mg-live:/run/"; // the reader's run's documents: URLs under it are answered by live.document
+const SOURCE_KEY = "microgpt-scene-source"; // the reader's choice, kept for the tab
 
-function fetchJSON(url) {
+function fetchRecorded(url) {
   if (!json.has(url)) {
     json.set(url, fetch(url).then((r) => {
       if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
@@ -43,6 +47,7 @@ const entries = figures.map((fig) => ({
 
 let step = 0;
 let control = null;
+let source = null; // the run shown: `recorded` or the reader's (liveSource), defined below
 
 function setState(entry, state) {
   entry.fig.dataset.state = state;
@@ -84,12 +89,13 @@ async function start(entry) {
   makeRoom();
   const generation = entry.generation;
   const current = () => generation === entry.generation && entry.visible;
-  entry.starting = (async () => {
-    const url = entry.fig.dataset.snapshot;
+  const starting = (async () => {
+    const from = source;
+    const snapshotUrl = from.snapshotUrl(entry);
     const [module, data, manifest] = await Promise.all([
       import(`./${name}.js`),
-      fetchJSON(url),
-      fetchJSON(new URL("manifest.json", new URL(url, location.href)).href),
+      document_(from, entry),
+      from.fetchJSON(new URL("manifest.json", snapshotUrl).href),
     ]);
     if (!current()) return; // scrolled away, or evicted for another scene, while loading
     entry.options = document.createElement("div");
@@ -97,7 +103,7 @@ async function start(entry) {
     entry.stage.after(entry.options);
     const scene = await module.create({
       stage: entry.stage, options: entry.options, data, manifest, reducedMotion,
-      snapshotUrl: new URL(url, location.href), fetchJSON, step,
+      snapshotUrl, fetchJSON: from.fetchJSON, step, source: from,
     });
     if (!current()) { // evicted while the scene was being built: free it at once
       scene.dispose();
@@ -120,24 +126,34 @@ async function start(entry) {
     entry.live = scene;
     if (litLine !== null) scene.highlight(Object.keys(entry.links).filter((id) => entry.links[id].includes(litLine)));
     entry.fig.mgScene = scene; // for the tests: its elements and three.js's memory counters
+    entry.fig.dataset.source = from.live ? "live" : "recorded";
     setState(entry, "live");
-    if (entry.timeAxis) scene.setStep(step);
+    if (entry.timeAxis) await scene.setStep(step);
   })()
     .catch((err) => fallback(entry, err?.message || String(err)))
-    .finally(() => { entry.starting = null; });
-  return entry.starting;
+    .finally(() => { if (entry.starting === starting) entry.starting = null; });
+  entry.starting = starting;
+  return starting;
 }
 
-function setStep(value) {
+function showStep(value) {
   step = value;
   if (control) {
     control.range.value = String(step);
     control.output.value = `step ${step} / ${control.range.max}`;
   }
-  for (const e of entries) {
-    e.fig.dataset.step = String(step);
-    if (e.live && e.timeAxis) e.live.setStep(step);
-  }
+  for (const e of entries) e.fig.dataset.step = String(step);
+}
+
+function setStep(value) {
+  showStep(value);
+  for (const e of entries) if (e.live && e.timeAxis) e.live.setStep(step);
+}
+
+function setMax(max) {
+  if (!control) return;
+  control.max = max;
+  control.range.max = String(max);
 }
 
 function makeControl(first) {
@@ -171,7 +187,9 @@ function makeControl(first) {
     play.textContent = "Play";
     play.setAttribute("aria-pressed", "false");
   };
+  const state = { bar, range, output, play, max, pause };
   play.addEventListener("click", () => {
+    const max = state.max;
     if (timer) return pause();
     if (step >= max) setStep(0);
     play.textContent = "Pause";
@@ -182,7 +200,7 @@ function makeControl(first) {
     }, 50);
   });
   range.addEventListener("input", () => { pause(); setStep(Number(range.value)); });
-  return { bar, range, output, play, max };
+  return state;
 }
 
 // Lines <-> scene elements: the mapping comes from each figure's data-links (one JSON file in the package).
@@ -221,6 +239,7 @@ function watchLines() {
 }
 
 function init() {
+  source = recorded;
   if (!figures.length) return;
   if (!webglAvailable()) {
     for (const e of entries) setState(e, "fallback");
@@ -235,6 +254,7 @@ function init() {
     control = makeControl(first);
     setStep(control.max);
   }
+  recordedMax = control?.max ?? 0;
   const observer = new IntersectionObserver((seen) => {
     for (const s of seen) {
       const entry = entries.find((e) => e.fig === s.target);
@@ -250,6 +270,226 @@ function init() {
   for (const e of entries) observer.observe(e.fig);
   watchLines();
   addEventListener("pagehide", () => { for (const e of entries) stop(e); });
+  watchRun().catch((err) => console.warn(`microgpt scenes: your run cannot be shown (${err?.message ?? err})`));
+}
+
+// --- the run the scenes show: the recorded one, or the reader's own ------------------------------------------
+
+const CHECKPOINT_SCENES = ["attention", "tokens", "forward", "model"]; // read checkpoints/step-NNNN.json
+let run = null; // live/run.js's run, on pages where the reader may have one
+let rt = null; // live/runtime.js's runtime: a word typed on the recorded run is traced there too
+let recordedMax = 0;
+let recordedStep = 0; // where the step control stood on the recorded run
+let switcher = null;
+let refreshes = 0;
+
+async function python() {
+  rt ??= (await import("../live/runtime.js")).runtime();
+  return rt;
+}
+
+/** Call microgpt.live in the worker (its first call loads the runtime). */
+const call = async (name, args) => (await python()).call(name, args);
+
+function memo(cache, key, make) {
+  if (!cache.has(key)) {
+    const promise = make();
+    cache.set(key, promise);
+    promise.catch(() => cache.delete(key));
+  }
+  return cache.get(key);
+}
+
+/** Before the first call that needs the Python runtime, how much it downloads (null once it is loaded). */
+async function runtimeNote() {
+  const r = await python();
+  if (r.loaded) return null;
+  const { total_bytes: bytes } = await r.manifest();
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+const recordedTraces = new Map();
+const recorded = {
+  live: false,
+  name: "the recorded run",
+  fetchJSON: fetchRecorded,
+  snapshotUrl: (entry) => new URL(entry.fig.dataset.snapshot, location.href),
+  runtimeNote,
+  /** A typed word, traced in the worker through the checkpoint's exact weights. */
+  trace: (word, c, checkpoint, manifest) => memo(recordedTraces, `${c}/${word}`, () =>
+    call("live.trace_checkpoint", [JSON.stringify(checkpoint), manifest.vocabulary.uchars, word])),
+  /** A fresh name from the last checkpoint, at any temperature. */
+  async sample(temperature, seed, manifest, snapshotUrl) {
+    const { loadCheckpoint } = await import("./shared.js");
+    const [, checkpoint] = await loadCheckpoint(manifest, Infinity, snapshotUrl, fetchRecorded);
+    return call("live.sample_checkpoint", [JSON.stringify(checkpoint), manifest.vocabulary.uchars, temperature, seed]);
+  },
+};
+
+/** The reader's run as a source: the same documents, written by the port in the worker for the steps so far. */
+function liveSource() {
+  const docs = new Map(); // "name@step/horizon" (checkpoints: "name/horizon") -> parsed document
+  const traces = new Map();
+  const graphs = new Map();
+  let at = run.status.step;
+  let horizon = run.status.num_steps;
+  const fetchJSON = (url) => {
+    if (!url.startsWith(LIVE_BASE)) return fetchRecorded(url);
+    const name = url.slice(LIVE_BASE.length);
+    const key = name.startsWith("checkpoints/") ? `${name}/${horizon}` : `${name}@${at}/${horizon}`;
+    return memo(docs, key, () => run.rt.call("live.document", [name]).then(JSON.parse));
+  };
+  return {
+    live: true,
+    name: "your run",
+    fetchJSON,
+    snapshotUrl: (entry) => new URL(entry.fig.dataset.snapshot.split("/").pop(), LIVE_BASE),
+    runtimeNote,
+    trace: (word, c) => memo(traces, `${c}/${word}`, () => run.rt.call("live.trace", [word, c])),
+    sample: (temperature, seed) => run.rt.call("live.sample", [temperature, seed]),
+    stepGraph: () => memo(graphs, at, () => run.rt.call("live.step_graph")),
+    get step() { return at; },
+    /** A new step: documents of other steps are stale (checkpoints stay until the manifest drops them). */
+    advance({ step: s, num_steps: n }) {
+      if (n !== horizon) docs.clear(); // the horizon is in every document's metadata
+      at = s;
+      horizon = n;
+      for (const key of docs.keys()) if (key.includes("@") && !key.endsWith(`@${at}/${horizon}`)) docs.delete(key);
+      for (const key of graphs.keys()) if (key !== at) graphs.delete(key);
+    },
+    keep(manifest) {
+      const wanted = new Set(manifest.checkpoints.map((c) => `checkpoints/step-${String(c).padStart(4, "0")}.json/${horizon}`));
+      for (const key of docs.keys()) if (!key.includes("@") && !wanted.has(key)) docs.delete(key);
+      for (const key of traces.keys()) if (!manifest.checkpoints.includes(Number(key.split("/")[0]))) traces.delete(key);
+    },
+  };
+}
+
+/** A scene's document from a source. The sampling scene draws fresh names from the reader's run instead of
+ *  asking for its inference.json (samples at three temperatures: seconds of work in the worker). */
+function document_(from, entry) {
+  if (from.live && entry.fig.dataset.scene === "sampling") return Promise.resolve(null);
+  return from.fetchJSON(from.snapshotUrl(entry).href);
+}
+
+/** Every scene on the chosen run: rebuilt once (its WebGL context too), then updated step by step. */
+function useSource(next) {
+  if (next === source) return;
+  if (!source.live) recordedStep = step;
+  source = next;
+  for (const e of entries) {
+    stop(e);
+    e.starting = null;
+  }
+  if (control) {
+    control.pause();
+    setMax(source.live ? run.status.step : recordedMax);
+    showStep(source.live ? run.status.step : recordedStep);
+  }
+  showSwitch();
+  for (const e of entries) if (e.visible && e.fig.dataset.state !== "fallback") start(e);
+}
+
+function makeSwitch() {
+  const box = document.createElement("div");
+  box.className = "mg-source";
+  box.setAttribute("role", "radiogroup");
+  box.setAttribute("aria-label", "Run shown by the scenes on this page");
+  box.hidden = true;
+  box.append(Object.assign(document.createElement("span"), { textContent: "Show" }));
+  const radios = {};
+  for (const [value, text] of [["recorded", "the recorded run"], ["live", "your run"]]) {
+    const label = document.createElement("label");
+    const input = Object.assign(document.createElement("input"), { type: "radio", name: "mg-source", value });
+    const span = Object.assign(document.createElement("span"), { textContent: text });
+    label.append(input, " ", span);
+    box.append(label);
+    radios[value] = { input, span };
+    input.addEventListener("change", () => {
+      if (!input.checked) return;
+      try { sessionStorage.setItem(SOURCE_KEY, value); } catch { /* the choice lasts for this page only */ }
+      useSource(value === "live" && run?.exists ? liveSource() : recorded);
+    });
+  }
+  if (control) control.bar.append(box);
+  else {
+    const bar = document.createElement("div");
+    bar.className = "mg-step mg-source-bar";
+    bar.append(box);
+    entries[0].fig.before(bar);
+  }
+  return { box, radios };
+}
+
+function showSwitch() {
+  if (!switcher) return;
+  const exists = Boolean(run?.exists);
+  switcher.box.hidden = !exists;
+  switcher.box.closest(".mg-source-bar")?.toggleAttribute("hidden", !exists);
+  switcher.box.dataset.sceneSource = source.live ? "live" : "recorded";
+  switcher.radios[source.live ? "live" : "recorded"].input.checked = true;
+  if (exists) switcher.radios.live.span.textContent = `your run (step ${run.status.step})`;
+}
+
+async function watchRun() {
+  const onLivePage = Boolean(document.querySelector(".mg-live"));
+  if (!onLivePage && !(await import("../live/store.js")).hasSaved()) return; // no run to show: nothing more loads
+  const { liveRun } = await import("../live/run.js");
+  run = liveRun();
+  switcher = makeSwitch();
+  const choose = () => {
+    let choice = null;
+    try { choice = sessionStorage.getItem(SOURCE_KEY); } catch { /* no storage: show the reader's run */ }
+    useSource(choice === "recorded" ? recorded : liveSource());
+  };
+  run.addEventListener("started", choose);
+  run.addEventListener("restored", choose);
+  run.addEventListener("reset", () => { useSource(recorded); showSwitch(); });
+  run.addEventListener("step", onLiveStep);
+  if (run.exists) choose();
+}
+
+/** After each step of the reader's run: ask the worker, at once, for every document the visible scenes need
+ *  (so it answers before the run's next step), then update each scene in place and time it (performance
+ *  measures "mg-live-scene <name>", from the step's arrival to the frame that shows it). */
+function onLiveStep() {
+  showSwitch();
+  if (!source.live || !run.exists) return;
+  const t0 = performance.now();
+  const n = run.status.step;
+  const following = !control || step >= control.max;
+  source.advance(run.status);
+  const shown = entries.filter((e) => e.live);
+  const manifest = source.fetchJSON(`${LIVE_BASE}manifest.json`);
+  for (const e of shown) {
+    document_(source, e);
+    if (following && CHECKPOINT_SCENES.includes(e.fig.dataset.scene)) {
+      source.fetchJSON(`${LIVE_BASE}checkpoints/step-${String(n).padStart(4, "0")}.json`);
+    }
+  }
+  if (shown.some((e) => e.fig.dataset.scene === "autograd")) source.stepGraph();
+  const mine = ++refreshes;
+  const from = source;
+  manifest.then(async (m) => {
+    if (mine !== refreshes || from !== source) return; // a newer step, or the other run, took over
+    from.keep(m);
+    setMax(n);
+    if (following) showStep(n);
+    await Promise.all(shown.map((e) => refresh(e, m, n, t0)));
+  }).catch((err) => console.warn(`microgpt scenes: step ${n} of your run not shown (${err?.message ?? err})`));
+}
+
+async function refresh(entry, manifest, n, t0) {
+  const scene = entry.live;
+  if (!scene) return;
+  const data = await document_(source, entry);
+  if (entry.live !== scene) return;
+  await scene.update?.({ data, manifest });
+  if (entry.timeAxis) await scene.setStep(step);
+  await new Promise(requestAnimationFrame); // after the frame the scene asked for: it is on screen
+  if (entry.live !== scene) return;
+  entry.fig.dataset.liveStep = String(n);
+  performance.measure(`mg-live-scene ${entry.fig.dataset.scene}`, { start: t0, detail: { step: n } });
 }
 
 init();

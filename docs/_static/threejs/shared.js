@@ -350,3 +350,66 @@ export function readout(view) {
 
 export const fmt = (values, k = 4) =>
   `[${values.slice(0, k).map((v) => (v >= 0 ? " " : "") + v.toFixed(2)).join(",")}${values.length > k ? ", …" : ""}]`;
+
+let fields = 0;
+
+/** A labelled text field in the options row for any word (the probe words offered as suggestions); onWord(word)
+ *  when the reader presses Enter or leaves the field. `say` shows a message beside it, always as text. */
+export function wordField(container, probes, value, onWord) {
+  const id = `mg-word-${++fields}`;
+  const label = document.createElement("label");
+  label.textContent = "Word ";
+  const input = Object.assign(document.createElement("input"), {
+    type: "text", value, spellcheck: false, autocomplete: "off", size: 12, className: "mg-word",
+  });
+  input.setAttribute("list", `${id}-list`);
+  input.setAttribute("aria-describedby", `${id}-message`);
+  const list = Object.assign(document.createElement("datalist"), { id: `${id}-list` });
+  list.append(...probes.map((p) => Object.assign(document.createElement("option"), { value: p })));
+  label.append(input, list);
+  const message = Object.assign(document.createElement("span"), { id: `${id}-message`, className: "mg-scene-message" });
+  message.setAttribute("role", "status");
+  container.append(label, message);
+  input.addEventListener("change", () => onWord(input.value));
+  return {
+    input,
+    say(text, error = false) {
+      message.textContent = text;
+      message.classList.toggle("mg-error", error);
+      input.toggleAttribute("aria-invalid", error);
+    },
+  };
+}
+
+/** A word's trace at a checkpoint: a recorded probe's as it is, any other word traced by the run's source (the port
+ *  in the worker, through that checkpoint's weights). Rejects with the port's message for a word it cannot trace. */
+export async function traceOf(source, manifest, c, checkpoint, word, field) {
+  if (Object.hasOwn(checkpoint.traces, word)) return checkpoint.traces[word];
+  const size = await source.runtimeNote();
+  if (size) field.say(`Tracing a word of your own runs this port in your browser: loading the Python runtime (${size}, once)…`);
+  return source.trace(word, c, checkpoint, manifest);
+}
+
+/** Update a scene for a word: load the checkpoint at `step`, trace `word` there, then draw(c, checkpoint, trace).
+ *  A newer call wins; a word the port cannot trace leaves the picture as it was and says why. */
+export function wordUpdater({ manifest: first, snapshotUrl, fetchJSON, source }, field, draw) {
+  let request = 0;
+  const state = { manifest: first, word: first.probes[0] ?? "" };
+  state.update = async (step) => {
+    const mine = ++request;
+    const [c, checkpoint] = await loadCheckpoint(state.manifest, step, snapshotUrl, fetchJSON);
+    if (mine !== request) return;
+    if (!state.word) return field.say("Type a word to trace it through the model.");
+    let trace;
+    try {
+      trace = await traceOf(source, state.manifest, c, checkpoint, state.word, field);
+    } catch (e) {
+      if (mine === request) field.say(e.message, true);
+      return;
+    }
+    if (mine !== request) return;
+    field.say("");
+    draw(c, checkpoint, trace);
+  };
+  return state;
+}

@@ -1,20 +1,20 @@
-// Tokens in: a probe word's characters -> token ids (BOS at both ends) -> their rows of wte plus rows of wpe ->
+// Tokens in: a probe word's (or a typed word's) characters -> token ids (BOS at both ends) -> their rows of wte plus rows of wpe ->
 // the sum, and that sum RMS-normalised: what gpt() starts from at each position.
-import { THREE, createView, loadCheckpoint, readout, row, select, tokenLabel, vectorRow } from "./shared.js";
+import { THREE, createView, readout, row, tokenLabel, vectorRow, wordField, wordUpdater } from "./shared.js";
 
-export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, step: initialStep }) {
+export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, source, step: initialStep }) {
   const view = createView(stage, { orthographic: true });
   const vocab = manifest.vocabulary;
   const columns = [["wte", "wte[token]"], ["wpe", "+ wpe[pos]"], ["sum", "= x"], ["rmsnorm", "rmsnorm(x)"]];
   const x0 = 0.2;
   const colW = 0.17;
   const gap = 0.025;
-  let probe = manifest.probes[0];
   let step = initialStep;
-  let request = 0;
   let rows = [];
   const text = readout(view);
-  select(options, "Probe word", manifest.probes.map((p) => [p, p]), (v) => { probe = v; update(); });
+  const field = wordField(options, manifest.probes, manifest.probes[0] ?? "", (w) => { words.word = w; update(); });
+  const words = wordUpdater({ manifest, snapshotUrl, fetchJSON, source }, field, draw);
+  const update = () => words.update(step);
 
   function layout(n) {
     for (const r of rows) for (const v of r) v.dispose();
@@ -28,11 +28,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     return y;
   }
 
-  async function update() {
-    const mine = ++request;
-    const [c, checkpoint] = await loadCheckpoint(manifest, step, snapshotUrl, fetchJSON);
-    if (mine !== request) return;
-    const trace = checkpoint.traces[probe];
+  function draw(c, checkpoint, trace) {
     const n = trace.tokens.length;
     const y = layout(n);
     const sd = checkpoint.state_dict;
@@ -42,10 +38,13 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       view.label(`${tokenLabel(vocab, tok)} → ${tok}`, new THREE.Vector3(0.05, y(t), 0), "mg-left");
       [row(sd.wte, tok), row(sd.wpe, t), row(trace.x0, t), row(trace.x_norm0, t)].forEach((v, col) => rows[t][col].set(v, scales[col]));
     });
-    text.textContent = `“${probe}” at step ${c}: each row is one position, reading the token on the left; ` +
+    text.textContent = `“${words.word}” at step ${c}: each row is one position, reading the token on the left; ` +
       "its row of wte plus its position's row of wpe, summed, then rescaled to unit RMS (blue < 0 < orange)";
     view.requestRender();
   }
   await update();
-  return view.handle({ setStep(s) { step = s; update().catch(() => {}); } });
+  return view.handle({
+    setStep(s) { step = s; return update().catch(() => {}); },
+    update({ manifest: m }) { words.manifest = m; },
+  });
 }
