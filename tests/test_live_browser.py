@@ -224,3 +224,21 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, we
     page.page.goto(page.page.url.replace("live.html", "sections/model.html"))
     page.page.wait_for_timeout(500)
     assert page.page.locator(".mg-live-bar").count() == 0  # Reset forgets the run
+
+
+def test_the_live_pages_hooks_and_defaults(site):
+    """The form is the CLI's: one field per option, named after it, holding its default; the contract's hooks."""
+    import html
+    import re
+
+    from microgpt.cli import FORM_OPTIONS, build_parser
+
+    page = (site / "live.html").read_text(encoding="utf-8")
+    defaults = vars(build_parser().parse_args(["run"]))
+    for name in FORM_OPTIONS:
+        field = re.search(rf'<input id="mg-live-{name}" name="{name}"[^>]*value="([^"]*)"', page)
+        assert field and html.unescape(field.group(1)) == str(defaults[name.replace("-", "_")]), name
+    assert '<textarea id="mg-live-documents" name="documents"' in page
+    assert 'data-live="transcript"' in page and 'data-live-state="idle"' in page
+    assert re.search(r'<button type="button" data-action="run">Run</button>', page)
+    assert "runtime" in page and re.search(r"<strong>\d+\.\d MB</strong>", page)

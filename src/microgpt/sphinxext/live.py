@@ -23,13 +23,10 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.errors import ConfigError
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..sections import section_of
 from .shared import add_html_node, reference_lines, section_doc
-
-logger = logging.getLogger(__name__)
 
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
                  "package.json")  # package.json carries Pyodide's licence (MPL-2.0) and version
@@ -79,6 +76,7 @@ def form_fields() -> str:
 
 
 def visit_live_html(self, node):
+    from ..config import SampleConfig
     from ..live import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE
 
     builder = self.builder
@@ -90,14 +88,15 @@ def visit_live_html(self, node):
         printers.append(f'<li data-line="{n}"><a class="mg-ln" href="{uri}#L{n}" aria-label="line {n}">{n}</a>'
                         f'<code>{html.escape(lines[n - 1].strip())}</code></li>')
     size = runtime["total_bytes"] / 1e6
-    default_temperature = 0.5
+    default_temperature = SampleConfig().temperature
     self.body.append(f'''
 <section class="mg-live" data-live-state="idle" aria-labelledby="mg-live-title"
   data-max-temperature="{MAX_GENERATE_TEMPERATURE:g}">
 <h2 id="mg-live-title" class="mg-live-title">Run it here</h2>
 <p class="mg-live-download">The first button you press downloads the Python runtime and this port,
-<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>), once; nothing is
-downloaded before. It runs in a background thread of this page and sends nothing anywhere.</p>
+<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>; later pages take them
+from your browser's cache); nothing is downloaded before. It runs in a background thread of this page
+and sends nothing anywhere.</p>
 <p class="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs the site
 served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
@@ -109,7 +108,7 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
 <label for="mg-live-documents">One document per line; leave empty for names.txt
 (at most {MAX_DOCUMENTS_BYTES:,} bytes)</label>
 <textarea id="mg-live-documents" name="documents" rows="4" spellcheck="false"
-  placeholder="empty: the 32,033 names of names.txt"></textarea>
+  placeholder="empty: the names of names.txt"></textarea>
 <label class="mg-live-upload">Or upload a text file <input type="file" name="upload" accept=".txt,text/plain"></label>
 <p class="mg-live-docs-info" data-live="documents-info" aria-live="polite"></p>
 </fieldset>
