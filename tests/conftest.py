@@ -61,3 +61,14 @@ def site(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "WARNING:" not in result.stderr, result.stderr  # Sphinx warnings (the kernel logs its own noise)
     return tmp / "a" / "html"
+
+
+@pytest.fixture(scope="session")
+def export_30(tmp_path_factory, names_path):
+    """`microgpt snapshot --engine scalar --steps 30 --checkpoint-every 10`, as CPython writes it."""
+    from microgpt.cli import main
+
+    out = tmp_path_factory.mktemp("snap") / "out"
+    assert main(["snapshot", "--out", str(out), "--data", str(names_path), "--engine", "scalar", "--steps", "30",
+                 "--checkpoint-every", "10"]) == 0
+    return out

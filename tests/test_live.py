@@ -189,15 +189,6 @@ def test_a_damaged_save_is_one_message(text):
         Session.restore(text)
 
 
-@pytest.fixture(scope="module")
-def export_30(tmp_path_factory, names_path):
-    """`microgpt snapshot --engine scalar --steps 30 --checkpoint-every 10`, as CPython writes it."""
-    out = tmp_path_factory.mktemp("snap") / "out"
-    assert main(["snapshot", "--out", str(out), "--data", str(names_path), "--engine", "scalar", "--steps", "30",
-                 "--checkpoint-every", "10"]) == 0
-    return out
-
-
 def test_the_live_runs_documents_are_the_exporters(export_30, names_path):
     s = Session({"steps": "30"}, data=names_path)
     s.train(30)

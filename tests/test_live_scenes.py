@@ -16,15 +16,6 @@ SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "
 TOL = 1e-12  # exact weights, relative (absolute near 0): Pyodide's libm may differ from CPython's in the last bits
 
 
-@pytest.fixture(scope="module")
-def export_30(tmp_path_factory, names_path):
-    """`microgpt snapshot --engine scalar --steps 30 --checkpoint-every 10`, as CPython writes it."""
-    out = tmp_path_factory.mktemp("snap") / "out"
-    assert main(["snapshot", "--out", str(out), "--data", str(names_path), "--engine", "scalar", "--steps", "30",
-                 "--checkpoint-every", "10"]) == 0
-    return out
-
-
 def train_30(page):
     page.fill(steps=30)
     for _ in range(3):
