@@ -10,8 +10,6 @@ import pytest
 from test_browser import playwright, server  # noqa: F401  (fixtures)
 from test_live_browser import LEGS, LOAD_TIMEOUT, live  # noqa: F401  (fixtures)
 
-from microgpt.cli import main
-
 SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "training", "adam", "sampling"]
 TOL = 1e-12  # exact weights, relative (absolute near 0): Pyodide's libm may differ from CPython's in the last bits
 
