@@ -11,6 +11,8 @@ from microgpt.live import MAX_DOCUMENTS_BYTES
 
 LEGS = pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
 LOAD_TIMEOUT = 60_000  # ms: the runtime's first load, on a loaded CI machine
+SMALL = {"n_embd": 8, "n_head": 2, "block_size": 8}  # where the scenario, not the default model, is under test:
+SMALL_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]  # the same schedule, faster steps
 
 
 class LivePage:
@@ -88,7 +90,7 @@ def test_run_prints_the_clis_transcript(live, capsys, names_path, webgl):
 @LEGS
 def test_train_100_twice_stops_at_the_horizon_and_extends(live, webgl):
     page = live(webgl)
-    page.fill(steps=150, n_embd=8, n_head=2, block_size=8)  # a smaller model: the same schedule, faster steps
+    page.fill(steps=150, **SMALL)
     page.press("Train 100 steps")
     page.wait("done")
     page.press("Train 100 steps")
@@ -111,7 +113,7 @@ def test_train_100_twice_stops_at_the_horizon_and_extends(live, webgl):
 @LEGS
 def test_pause_and_resume(live, capsys, names_path, webgl):
     page = live(webgl)
-    page.fill(steps=40, samples=3)
+    page.fill(steps=40, samples=3, **SMALL)
     page.press("Run")
     page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step    5')",
                                 timeout=LOAD_TIMEOUT)
@@ -122,7 +124,7 @@ def test_pause_and_resume(live, capsys, names_path, webgl):
     assert page.transcript() == paused and "sample" not in paused  # nothing runs while paused
     page.press("Resume")
     page.wait("done")
-    assert page.transcript() == cli(capsys, names_path, "--steps", "40", "--samples", "3")
+    assert page.transcript() == cli(capsys, names_path, "--steps", "40", "--samples", "3", *SMALL_ARGS)
 
 
 @LEGS
@@ -200,7 +202,7 @@ def test_opened_from_a_file_the_page_says_how_to_serve_it(playwright, site):  # 
 def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, webgl):
     """Train 20 steps on the live page, open a section page, train 10 more there: one uninterrupted 30-step run."""
     page = live(webgl)
-    page.fill(steps=30, samples=0)
+    page.fill(steps=30, samples=0, **SMALL)
     for _ in range(2):
         page.press("Train 10 steps")
         page.wait("done")
@@ -213,7 +215,7 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, we
     page.page.wait_for_function("document.querySelector('.mg-live-bar').dataset.liveState === 'done' && "
                                 "document.querySelector('.mg-live-bar [data-live=status]').textContent"
                                 ".includes('step 30')", timeout=LOAD_TIMEOUT)
-    expected = cli(capsys, names_path, "--steps", "30", "--samples", "0")
+    expected = cli(capsys, names_path, "--steps", "30", "--samples", "0", *SMALL_ARGS)
     shown = bar.locator('[data-live="transcript"]').text_content()
     assert shown == expected.split("\n\n--- inference")[0] + "\n"
     page.page.goto(page.page.url.replace("sections/model.html", "live.html"))
