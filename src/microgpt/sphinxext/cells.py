@@ -12,6 +12,8 @@ from pathlib import Path
 
 from docutils import nodes
 
+from .shared import track_docs
+
 
 class cell_bar(nodes.General, nodes.Element):
     """The controls of one code cell (HTML only; other builders show nothing)."""
@@ -67,19 +69,9 @@ def add_page_assets(app, pagename, templatename, context, doctree):
         app.add_css_file("cells/cells.css")
 
 
-def purge(app, env, docname):
-    getattr(env, "microgpt_cell_docs", set()).discard(docname)
-
-
-def merge(app, env, docnames, other):
-    env.microgpt_cell_docs = getattr(env, "microgpt_cell_docs", set()) | (
-        getattr(other, "microgpt_cell_docs", set()) & set(docnames))
-
-
 def setup_cells(app):
     app.add_node(cell_bar, html=(visit_cell_bar_html, None),
                  **{b: (skip, None) for b in ("latex", "text", "man", "texinfo")})
     app.connect("doctree-read", mark_cells)
     app.connect("html-page-context", add_page_assets)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
+    track_docs(app, "microgpt_cell_docs")

@@ -26,7 +26,7 @@ from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
 from ..sections import section_of
-from .shared import add_html_node, reference_lines, section_doc
+from .shared import add_html_node, reference_lines, section_doc, track_docs
 
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
                  "package.json")  # package.json carries Pyodide's licence (MPL-2.0) and version
@@ -244,15 +244,6 @@ def add_page_assets(app, pagename, templatename, context, doctree):
         app.add_js_file("live/bar.js", type="module", **{"data-live-page": uri})
 
 
-def purge(app, env, docname):
-    getattr(env, "microgpt_live_docs", set()).discard(docname)
-
-
-def merge(app, env, docnames, other):
-    env.microgpt_live_docs = getattr(env, "microgpt_live_docs", set()) | (
-        getattr(other, "microgpt_live_docs", set()) & set(docnames))
-
-
 def setup_live(app):
     app.add_config_value("microgpt_pyodide_dir", "../node_modules/pyodide", "env", types=[str],
                          description="Pyodide's npm package folder, relative to the docs folder")
@@ -262,5 +253,4 @@ def setup_live(app):
     app.add_directive("microgpt-live", LiveDirective)
     app.connect("html-page-context", add_page_assets)
     app.connect("build-finished", copy_runtime)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
+    track_docs(app, "microgpt_live_docs")

@@ -28,7 +28,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ..sections import REFERENCE_LINES, section_of
 from . import fallbacks
-from .shared import add_html_node, parse_range
+from .shared import add_html_node, parse_range, track_docs
 
 logger = logging.getLogger(__name__)
 
@@ -252,15 +252,6 @@ def copy_assets(app, exception):
     shutil.copyfile(build.parent / "LICENSE", vendor / f"three-{version}" / "LICENSE")
 
 
-def purge(app, env, docname):
-    getattr(env, "microgpt_scene_docs", set()).discard(docname)
-
-
-def merge(app, env, docnames, other):
-    env.microgpt_scene_docs = getattr(env, "microgpt_scene_docs", set()) | (
-        getattr(other, "microgpt_scene_docs", set()) & set(docnames))
-
-
 def setup_scene(app):
     app.add_config_value("microgpt_snapshot_dir", "_snapshots", "env", types=[str],
                          description="folder of the docs source the build records snapshots into")
@@ -274,5 +265,4 @@ def setup_scene(app):
     app.connect("builder-inited", check_three)
     app.connect("html-page-context", add_page_assets)
     app.connect("build-finished", copy_assets)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
+    track_docs(app, "microgpt_scene_docs")

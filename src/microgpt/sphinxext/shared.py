@@ -102,6 +102,20 @@ def section_ids() -> list[str]:
     return [s.id for s in SECTIONS]
 
 
+def track_docs(app, attribute: str) -> None:
+    """Keep env.<attribute>, the set of docnames that use a feature, right when a page is re-read and when
+    parallel readers merge their environments."""
+
+    def purge(app, env, docname):
+        getattr(env, attribute, set()).discard(docname)
+
+    def merge(app, env, docnames, other):
+        setattr(env, attribute, getattr(env, attribute, set()) | (getattr(other, attribute, set()) & set(docnames)))
+
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+
+
 def _passthrough(self, node):
     """Builders other than HTML render the node's children: its plain-docutils fallback."""
 
