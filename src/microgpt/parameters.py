@@ -25,22 +25,25 @@ def state_dict_shapes(config: GPTConfig, vocab_size: int) -> dict[str, tuple[int
     return shapes
 
 
-def matrix_views(flat, config: GPTConfig, vocab_size: int) -> dict:
-    """Name -> (rows, cols) view into a flat array laid out like `params` (line 89): matrices in order, row-major."""
-    views, offset = {}, 0
+def layout(config: GPTConfig, vocab_size: int) -> dict[str, tuple[int, int, int]]:
+    """Name -> (offset, rows, cols) of each matrix in `params` (line 89): matrices in order, row-major."""
+    spans, offset = {}, 0
     for name, (rows, cols) in state_dict_shapes(config, vocab_size).items():
-        views[name] = flat[offset:offset + rows * cols].reshape(rows, cols)
+        spans[name] = (offset, rows, cols)
         offset += rows * cols
-    return views
+    return spans
+
+
+def matrix_views(flat, config: GPTConfig, vocab_size: int) -> dict:
+    """Name -> (rows, cols) view into a flat array laid out like `params`."""
+    return {name: flat[offset:offset + rows * cols].reshape(rows, cols)
+            for name, (offset, rows, cols) in layout(config, vocab_size).items()}
 
 
 def unflatten(flat, config: GPTConfig, vocab_size: int) -> dict[str, list[list[float]]]:
     """Name -> rows of floats from a flat sequence laid out like `params`: matrix_views without NumPy."""
-    matrices, offset = {}, 0
-    for name, (rows, cols) in state_dict_shapes(config, vocab_size).items():
-        matrices[name] = [[float(w) for w in flat[offset + r * cols:offset + (r + 1) * cols]] for r in range(rows)]
-        offset += rows * cols
-    return matrices
+    return {name: [[float(w) for w in flat[offset + r * cols:offset + (r + 1) * cols]] for r in range(rows)]
+            for name, (offset, rows, cols) in layout(config, vocab_size).items()}
 
 
 def init_weights(config: GPTConfig, vocab_size: int, rng: random.Random) -> dict[str, list[list[float]]]:

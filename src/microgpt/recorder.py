@@ -25,7 +25,7 @@ from .autograd import Value, topological_order
 from .config import ConfigError, SampleConfig, SnapshotConfig
 from .inference import draw, sample
 from .model import softmax
-from .parameters import state_dict_shapes, unflatten
+from .parameters import layout, unflatten
 from .run import Run
 from .trace import tensor, trace, word_tokens
 from .training import document_tokens
@@ -39,20 +39,16 @@ def param_index(name: str, run: Run) -> int:
     """Position in `params` of a parameter written like "wte[BOS][0]" or "lm_head[a][3]"."""
     matrix, _, rest = name.partition("[")
     row, col = rest.rstrip("]").split("][")
-    shapes = state_dict_shapes(run.config, run.tokenizer.vocab_size)
-    if matrix not in shapes:
+    spans = layout(run.config, run.tokenizer.vocab_size)
+    if matrix not in spans:
         raise ValueError(f"unknown parameter matrix {matrix!r} in {name!r}")
     vocab = {"BOS": run.tokenizer.BOS, **{ch: i for i, ch in enumerate(run.tokenizer.uchars)}}
     r = vocab[row] if row in vocab and matrix in ("wte", "lm_head") else int(row)
     c = int(col)
-    rows, cols = shapes[matrix]
+    offset, rows, cols = spans[matrix]
     if not (0 <= r < rows and 0 <= c < cols):
         raise ValueError(f"{name!r} is outside {matrix}'s shape ({rows}, {cols})")
-    offset = 0
-    for other, (nr, nc) in shapes.items():
-        if other == matrix:
-            return offset + r * cols + c
-        offset += nr * nc
+    return offset + r * cols + c
 
 
 # --- PCA, in plain Python ----------------------------------------------------------------------------------
