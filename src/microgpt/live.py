@@ -150,8 +150,13 @@ class Session:
         self.recorder = Recorder(self.run, snapshot_config(self.run), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate
         self.lines = self.header()  # everything printed so far
-        self.history = []  # (loss, learning rate) of every step so far
         self._graphs = {}  # token count -> the size of the graph a step on such a document builds
+
+    @property
+    def history(self) -> list[tuple[float, float]]:
+        """(loss, learning rate) of every step so far, as the recorder kept them."""
+        training = self.recorder.training
+        return list(zip(training["loss"], training["learning_rate"]))
 
     def header(self) -> list[str]:
         """Lines 21, 27 and 90's prints."""
@@ -176,7 +181,6 @@ class Session:
         try:
             for _ in range(todo):
                 self.recorder.train(1, on_step=on_step)
-                self.history.append((done[-1]["loss"], done[-1]["learning_rate"]))
                 self.lines.append(done[-1]["line"])
         except NonFiniteLossError as e:
             error = (f"Training stopped at {e}. The model is as it was after step {trainer.step}; "
@@ -208,22 +212,17 @@ class Session:
         """Line 189-200 for one name: drawn from the run's one random stream, as the original draws it."""
         if self.sampler is None:
             return {"lines": [], "done": True}
-        config, index = self.sampler
-        if index >= config.num_samples:
-            self.sampler = None
-            return {"lines": [], "done": True}
+        config, index = self.sampler  # index < num_samples: the last name clears the sampler
         r = self.run
         name = sample(r.engine, r.tokenizer, r.rng, config.temperature, r.config.block_size)
-        self.sampler = (config, index + 1)
         done = index + 1 >= config.num_samples
-        if done:
-            self.sampler = None
+        self.sampler = None if done else (config, index + 1)
         self.lines.append(f"sample {index+1:2d}: {name}")
         return {"lines": [self.lines[-1]], "name": name, "done": done}
 
     def save(self) -> str:
         """The whole run as text, bit for bit: settings, documents, weights, Adam's buffers, step, horizon, random
-        state, history and transcript. `Session.restore` rebuilds it on another page."""
+        state, the recorded history and the transcript. `Session.restore` rebuilds it on another page."""
         engine, trainer = self.run.engine, self.run.trainer
         version, internal, gauss_next = self.run.rng.getstate()
         return json.dumps({
@@ -231,7 +230,7 @@ class Session:
             "documents": None if self.documents is None else base64.b64encode(self.documents).decode(),
             "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
             "weights": _pack(engine.weights()), "m": _pack(engine.adam.m), "v": _pack(engine.adam.v),
-            "history": _pack([x for pair in self.history for x in pair]), "lines": self.lines,
+            "lines": self.lines,
             "recorder": self._save_recorder(),
             "sampler": None if self.sampler is None else [self.sampler[0].temperature, self.sampler[0].num_samples,
                                                           self.sampler[1]]})
@@ -253,8 +252,6 @@ class Session:
             trainer.step, trainer.num_steps = saved["step"], saved["num_steps"]
             version, internal, gauss_next = saved["rng"]
             session.run.rng.setstate((version, tuple(internal), gauss_next))
-            flat = _unpack(saved["history"])
-            session.history = list(zip(flat[::2], flat[1::2]))
             session.lines = saved["lines"]
             session._restore_recorder(saved["recorder"])
             if saved["sampler"]:
@@ -324,14 +321,13 @@ class Session:
         temperature = generate_temperature(temperature)
         return fresh_sample(self.run.engine, self.run.tokenizer, self.run.config, temperature, seed)
 
-    def transcript(self, steps: int | None = None) -> list[str]:
-        """The whole original from here, all at once: what `microgpt run` prints (used by tests and Run)."""
-        lines = []
-        while not self.status()["at_horizon"]:
-            result = self.train(steps or self.run.trainer.num_steps)
-            lines += result["lines"]
-            if result["error"]:
-                return lines
+    def transcript(self) -> list[str]:
+        """The rest of the original at once, as `microgpt run` prints it: train to the horizon, then sample (the
+        page's Run makes the same calls a step and a name at a time)."""
+        result = self.train(self.run.trainer.num_steps)
+        lines = result["lines"]
+        if result["error"]:
+            return lines
         lines += self.start_sampling()["lines"]
         while self.sampler is not None:
             lines += self.sample_next()["lines"]

@@ -181,4 +181,3 @@ export function liveRun() {
   shared ??= new LiveRun();
   return shared;
 }
-export const hasSavedRun = store.hasSaved;
