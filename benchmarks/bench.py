@@ -114,14 +114,14 @@ def main(argv=None):
 
 def under_pyodide(data: Path, steps: int, tmp: Path) -> tuple[list[float], str]:
     """The port's `microgpt run` under Pyodide in Node (tests/pyodide/run.mjs), with a wheel of this source."""
-    code = "import hatchling.build as b, sys; print(b.build_wheel(sys.argv[1]))"
-    wheel = subprocess.run([sys.executable, "-c", code, str(tmp)], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()[-1]
+    from microgpt.sphinxext.live import build_wheel  # the docs build's own: the same wheel the site ships
+
+    wheel = build_wheel(ROOT, tmp)
     argv = ["run", "--data", str(data), "--steps", str(steps), "--samples", "0"]
     script = tmp / "pyodide_run.py"
     script.write_text(f"from microgpt.cli import main\nmain({argv!r})\n", encoding="utf-8")
     return step_times(["sh", "-c", f"node {ROOT / 'tests/pyodide/run.mjs'} {ROOT / 'node_modules/pyodide'} "
-                       f"{tmp / wheel} {data.parent} < {script}"], tmp)
+                       f"{wheel} {data.parent} < {script}"], tmp)
 
 
 def live_page_timings(site: Path, steps: int = 30) -> dict:

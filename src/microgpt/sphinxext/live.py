@@ -169,7 +169,7 @@ def build_wheel(root: Path, dest: Path) -> Path:
                                  check=True).stdout.strip().splitlines()[-1]
         except subprocess.CalledProcessError as e:
             raise ConfigError(f"microgpt_project_root: building the port's wheel in {root} failed: "
-                              f"{(e.stderr or e.stdout).strip().splitlines()[-1:]}") from None
+                              f"{((e.stderr or e.stdout).strip().splitlines() or ['no output'])[-1]}") from None
         wheel = Path(tmp) / out
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
         target = dest / f"wheel-{digest}" / wheel.name
