@@ -68,13 +68,24 @@ x = 1.5
 still code: 4.5
 ```
 ````
+
+```sh
+microgpt run    # what it prints (about 1.5 minutes)
+echo '#' 2.5 "#2.5"
+```
 """
 
 
 def test_a_typed_figure_is_found_on_its_line():
     assert stray_figures(PAGE, CONSTANTS) == [
         (6, "2.5"), (8, "2.4"), (8, "9%"), (9, "32,033"), (9, "27"), (14, "1e−12"), (14, "−2.4"),
-        (21, "0.123"), (30, "2.2"), (31, "3.4")]
+        (21, "0.123"), (30, "2.2"), (31, "3.4"), (42, "1.5")]
+
+
+def test_a_figure_in_a_code_comment_is_found():
+    """Comments in code are read as prose: a typed timing there slipped past the check once."""
+    page = "```python\nrun.train(1000)  # 1000 steps, about 1.5 minutes\n```\n```{code-cell} ipython3\nx = 2.5  # 0.01\n```\n"
+    assert stray_figures(page, CONSTANTS) == [(2, "1.5")]
 
 
 CONF = f"""

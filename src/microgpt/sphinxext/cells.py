@@ -32,10 +32,29 @@ def cell_source(cell: nodes.container) -> str | None:
     return None
 
 
+def hide_glue(doctree):
+    """Show each cell without the `glue(...)` calls that feed the prose (build machinery, as in the notebooks);
+    a cell that was nothing else loses its input."""
+    from ..cells import without_glue
+
+    for cell in code_cells(doctree):
+        for child in list(cell.children):
+            block = child.next_node(nodes.literal_block) if child.get("nb_element") == "cell_code_source" else None
+            if block is None:
+                continue
+            shown = without_glue(block.astext())
+            if not shown:
+                cell.remove(child)
+            elif shown != block.astext():
+                block[:] = [nodes.Text(shown)]
+                block.rawsource = shown
+
+
 def mark_cells(app, doctree):
     """Insert a bar after each shown code cell's input; note the page as one with cells."""
     from ..cells import needs_numpy
 
+    hide_glue(doctree)
     cells = [(cell, cell_source(cell)) for cell in code_cells(doctree)]
     cells = [(cell, source) for cell, source in cells if source is not None]
     if not cells:

@@ -4,7 +4,8 @@
 
 `computed` reads what the build measured: the original's transcript, the benchmark results and the autograd
 snapshot (cells glue their own figures with MyST-NB's `glue`). The check reads the prose of every MyST page
-(text outside code, its roles and links; a scene's caption and alt text) and warns, with file and line, about
+(text outside code, its roles and links; a scene's caption and alt text; the comments in code, which people
+read as prose: `# about 1.5 minutes`) and warns, with file and line, about
 each number that is neither a constant of the original, a line reference, nor a small count.
 """
 
@@ -37,18 +38,20 @@ def _transcript(path: Path) -> dict:
     if len(head) != 3 or not losses:
         raise ValueError("no 'num docs/vocab size/num params' header or no 'step N / M | loss X' lines")
     vocab_size = int(head["vocab size"])
-    late = losses[-100:]
     return {"num_docs": (int(head["num docs"]), ","), "vocab_size": (vocab_size, "d"), "bos": (vocab_size - 1, "d"),
             "num_chars": (vocab_size - 1, "d"),
             "num_params": (int(head["num params"]), ","), "first_loss": (losses[0], ".4f"),
-            "last_loss": (losses[-1], ".4f"), "late_loss": (sum(late) / len(late), ".2f"),
+            "last_loss": (losses[-1], ".4f"),
             "uniform_loss": (-math.log(1 / vocab_size), ".4f"), "transcript_lines": (len(text.splitlines()), ",")}
 
 
 def _bench(path: Path) -> dict:
     engines = json.loads(path.read_text(encoding="utf-8"))["engines"]
     original, port, numpy = (e["us_per_step"] for e in engines)  # bench.py writes them in this order
-    return {"original_s_per_step": (original / 1e6, ".2f"), "port_s_per_step": (port / 1e6, ".2f"),
+    steps = TrainConfig().num_steps
+    return {"original_train_minutes": (original * steps / 60e6, ".1f"), "port_train_minutes": (port * steps / 60e6, ".1f"),
+            "numpy_train_s": (numpy * steps / 1e6, ".1f"),
+            "original_s_per_step": (original / 1e6, ".2f"), "port_s_per_step": (port / 1e6, ".2f"),
             "numpy_ms_per_step": (numpy / 1e3, ".1f"), "port_vs_original": (original / port, ".1f"),
             "numpy_vs_port": (port / numpy, ",.0f"), "numpy_vs_original": (original / numpy, ",.0f")}
 
@@ -108,6 +111,7 @@ PROSE_DIRECTIVES = {"grid", "grid-item", "grid-item-card", "card", "glossary", "
 PROSE_OPTIONS = {"caption", "alt"}  # of any directive: read by people, so held to the same rule
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})\s*(?:\{([\w:-]+)\})?(.*)$")
 OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
+COMMENT = re.compile(r"(?:^|\s)#\s+(.*)$")  # a comment in shell or Python code: `#` after a space, then a space
 NUMBER = re.compile(r"(?<![\w.,/#−-])[−-]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][−-]?\d+)?%?(?![\w−])")
 HIDDEN = [  # what in a prose line is not prose: replaced by a space before numbers are looked for
     re.compile(r"\{[\w:-]+\}`[^`]*`"),  # a role: {computed}`first_loss`, {term}`logits`, {glue:text}`key:.2f`
@@ -147,8 +151,8 @@ def allowed(figure: str, constants: frozenset[float]) -> bool:
 
 
 def prose_lines(text: str):
-    """(line number, text) for each line of prose in a MyST page: no front matter, code, directive bodies
-    that are code, or directive options other than a caption or alt text."""
+    """(line number, text) for each line of prose in a MyST page: no front matter, code (only its comments), directive
+    bodies that are code, or directive options other than a caption or alt text."""
     lines = text.splitlines()
     start = 0
     if lines and lines[0].strip() == "---":  # front matter
@@ -169,8 +173,11 @@ def prose_lines(text: str):
                 yield number, option.group(2)
             continue
         in_options = False
-        if stack and not stack[-1][1]:
-            continue  # inside code
+        if stack and not stack[-1][1]:  # inside code: its comments are prose
+            comment = COMMENT.search(line)
+            if comment:
+                yield number, comment.group(1)
+            continue
         if fence:
             stack.append((fence.group(2), fence.group(3) in PROSE_DIRECTIVES))
             in_options = bool(fence.group(3))
