@@ -21,6 +21,7 @@ extensions = [
     "myst_nb",
     "sphinx_design",
     "sphinx_copybutton",
+    "sphinxcontrib.bibtex",
     "sphinx.ext.autodoc",
     "microgpt.sphinxext",
 ]
@@ -45,6 +46,10 @@ nb_merge_streams = True
 _data = os.environ.get(DATA_ENV)
 nb_execution_cache_path = execution_cache_path(Path(__file__).parent / ".jupyter_cache", Path(microgpt.__file__).parent,
                                                Path(_data) if _data else None)
+
+# the papers the pages cite, listed on the cite page
+bibtex_bibfiles = ["references.bib"]
+bibtex_reference_style = "author_year"
 
 # the extension
 microgpt_reference = "../reference/microgpt.py"
