@@ -145,8 +145,8 @@ def autograd(doc: dict) -> str:
     rows = [[str(n["id"]), n["label"] or n["op"], f"{n['data']:.4g}", f"{n['grad']:.4g}",
              " ".join(map(str, n["children"]))] for n in doc["nodes"]]
     g = doc["step_graph"]
-    caption = (f"{doc['expression']}: every Value, children first. One real training step builds {g['nodes']:,} "
-               f"Values, {g['edges']:,} edges, {g['depth']:,} deep.")
+    caption = (f"{doc['expression']}: every Value, children first. The loss of one real training step is the root "
+               f"of a graph of {g['nodes']:,} Values, {g['edges']:,} edges, {g['depth']:,} deep.")
     return _table(caption, ["id", "op", "data", "grad", "children"], rows)
 
 
