@@ -84,7 +84,8 @@ def test_a_typed_figure_is_found_on_its_line():
 
 def test_a_figure_in_a_code_comment_is_found():
     """Comments in code are read as prose: a typed timing there slipped past the check once."""
-    page = "```python\nrun.train(1000)  # 1000 steps, about 1.5 minutes\n```\n```{code-cell} ipython3\nx = 2.5  # 0.01\n```\n"
+    page = ("```python\nrun.train(1000)  # 1000 steps, about 1.5 minutes\n```\n"
+            "```{code-cell} ipython3\nx = 2.5  # 0.01\n```\n")
     assert stray_figures(page, CONSTANTS) == [(2, "1.5")]
 
 

@@ -1,5 +1,5 @@
 """Sphinx extension for the microgpt-illustrated site: the original's lines, the section map, citations, scenes,
-runnable cells, notebooks."""
+runnable cells, notebooks, glossary links."""
 
 from .. import __version__
 
@@ -8,6 +8,7 @@ def setup(app):
     from .cells import setup_cells
     from .cite import setup_cite
     from .figures import setup_figures
+    from .glossary import setup_glossary
     from .live import setup_live
     from .notebooks import setup_notebooks
     from .original import setup_original
@@ -18,6 +19,7 @@ def setup(app):
     setup_original(app)
     setup_cite(app)
     setup_figures(app)
+    setup_glossary(app)
     setup_notebooks(app)
     setup_scene(app)
     setup_live(app)

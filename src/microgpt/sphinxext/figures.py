@@ -49,8 +49,8 @@ def _bench(path: Path) -> dict:
     engines = json.loads(path.read_text(encoding="utf-8"))["engines"]
     original, port, numpy = (e["us_per_step"] for e in engines)  # bench.py writes them in this order
     steps = TrainConfig().num_steps
-    return {"original_train_minutes": (original * steps / 60e6, ".1f"), "port_train_minutes": (port * steps / 60e6, ".1f"),
-            "numpy_train_s": (numpy * steps / 1e6, ".1f"),
+    return {"original_train_minutes": (original * steps / 60e6, ".1f"),
+            "port_train_minutes": (port * steps / 60e6, ".1f"), "numpy_train_s": (numpy * steps / 1e6, ".1f"),
             "original_s_per_step": (original / 1e6, ".2f"), "port_s_per_step": (port / 1e6, ".2f"),
             "numpy_ms_per_step": (numpy / 1e3, ".1f"), "port_vs_original": (original / port, ".1f"),
             "numpy_vs_port": (port / numpy, ",.0f"), "numpy_vs_original": (original / numpy, ",.0f")}
@@ -150,9 +150,9 @@ def allowed(figure: str, constants: frozenset[float]) -> bool:
     return plain.isdigit() and int(plain) <= SMALL
 
 
-def prose_lines(text: str):
+def prose_lines(text: str, options=PROSE_OPTIONS, comments: bool = True):
     """(line number, text) for each line of prose in a MyST page: no front matter, code (only its comments), directive
-    bodies that are code, or directive options other than a caption or alt text."""
+    bodies that are code, or directive options other than those named (a caption or alt text)."""
     lines = text.splitlines()
     start = 0
     if lines and lines[0].strip() == "---":  # front matter
@@ -169,12 +169,12 @@ def prose_lines(text: str):
             continue
         option = OPTION.match(line) if in_options else None
         if option:
-            if option.group(1) in PROSE_OPTIONS:
+            if option.group(1) in options:
                 yield number, option.group(2)
             continue
         in_options = False
         if stack and not stack[-1][1]:  # inside code: its comments are prose
-            comment = COMMENT.search(line)
+            comment = COMMENT.search(line) if comments else None
             if comment:
                 yield number, comment.group(1)
             continue
