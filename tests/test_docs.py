@@ -66,6 +66,24 @@ def test_no_page_loads_anything_from_the_network(site):
                              text), page.name
 
 
+def test_cells_show_no_build_machinery(site):
+    """glue() feeds the prose from the build: the page shows each cell without it, as its notebook does."""
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert '<span class="n">glue</span><span class="p">(' not in text and ">myst_nb<" not in text, page.name
+
+
+def test_papers_are_cited_where_used_and_listed(site):
+    cite = (site / "cite.html").read_text(encoding="utf-8")
+    for title in ("Attention Is All You Need", "Language Models are Unsupervised Multitask Learners",
+                  "Adam: A Method for Stochastic Optimization", "Root Mean Square Layer Normalization"):
+        assert title in cite, title
+    model = (site / "sections" / "model.html").read_text(encoding="utf-8")
+    optimizer = (site / "sections" / "optimizer.html").read_text(encoding="utf-8")
+    assert "Vaswani" in model and "Zhang and Sennrich" in model and "Kingma and Ba" in optimizer
+    assert 'href="../cite.html#id' in model
+
+
 @pytest.mark.slow
 def test_two_clean_builds_are_byte_identical(site, tmp_path):
     result = build_site(tmp_path / "b", tmp_path / "cache-b")

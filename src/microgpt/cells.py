@@ -73,16 +73,20 @@ def glue(name: str, variable, display: bool = True) -> None:
 
 
 def without_glue(code: str) -> str:
-    """A cell as a reader runs it away from the site's build: without `from myst_nb import glue` and `glue(...)`."""
+    """A cell as a reader runs it away from the site's build: without `from myst_nb import glue`, `glue(...)` and
+    loops that only glue."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return code
+    def is_glue(node) -> bool:
+        return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name) and node.value.func.id == "glue")
+
     drop = set()
     for node in tree.body:
-        if (isinstance(node, ast.ImportFrom) and node.module == "myst_nb"
-                or isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Name) and node.value.func.id == "glue"):
+        if (isinstance(node, ast.ImportFrom) and node.module == "myst_nb" or is_glue(node)
+                or isinstance(node, ast.For) and not node.orelse and all(map(is_glue, node.body))):
             drop.update(range(node.lineno, node.end_lineno + 1))
     lines = [line for n, line in enumerate(code.split("\n"), 1) if n not in drop]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
