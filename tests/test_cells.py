@@ -70,7 +70,8 @@ def test_output_before_an_error_is_kept():
 def test_glue_without_myst_nb():
     code = "from myst_nb import glue\n\nx = 6 * 7\nglue('x', x,\n     display=False)\nglue('shown', x)\nprint(x)"
     assert cells.without_glue(code) == "x = 6 * 7\nprint(x)"
-    looped = "for i in range(2):\n    glue(f'x{i}', i, display=False)\nfor i in range(2):\n    print(i)\n    glue('y', i)"
+    looped = ("for i in range(2):\n    glue(f'x{i}', i, display=False)\n"
+              "for i in range(2):\n    print(i)\n    glue('y', i)")
     assert cells.without_glue(looped) == "for i in range(2):\n    print(i)\n    glue('y', i)"
     script = ("import sys; sys.modules['myst_nb'] = None\nfrom microgpt import cells\n"
               f"print(cells.run({code!r}, 1)['streams'])")
