@@ -448,3 +448,33 @@ def test_model_scene_steps_through_the_forward_pass(server, webgl_browser):
     lit = page.locator(".mg-line.mg-lit").evaluate_all("ls => ls.map(l => Number(l.dataset.line))")
     assert lit and all(97 <= n <= 145 for n in lit)
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_glossary_term_previews_its_definition(server, webgl_browser, width):
+    """A reader points at (1440 px) or tabs to (390 px, touch) a term's link: its definition shows beside it, the
+    glossary's own; Escape hides it; the link still leads to the glossary."""
+    touch = width == 390
+    context = webgl_browser.new_context(viewport={"width": width, "height": 900}, has_touch=touch, is_mobile=touch)
+    page = context.new_page()
+    page.goto(f"{server}/sections/optimizer.html")
+    link = page.locator("a.reference.internal[href*='#term-momentum']").first
+    link.scroll_into_view_if_needed()
+    if touch:
+        link.focus()  # a tap would follow the link: the keyboard reader's way in
+    else:
+        link.hover()
+    preview = page.locator("#mg-term-preview")
+    preview.wait_for(state="visible", timeout=10000)
+    glossary = page.context.new_page()
+    glossary.goto(f"{server}/glossary.html")
+    definition = glossary.locator("#term-momentum ~ dd").first.inner_text()
+    assert preview.inner_text() == definition and preview.get_attribute("role") == "tooltip"
+    assert link.get_attribute("aria-describedby") == "mg-term-preview"
+    box, view = preview.bounding_box(), page.viewport_size
+    assert box["x"] >= 0 and box["x"] + box["width"] <= view["width"]
+    page.keyboard.press("Escape")
+    preview.wait_for(state="hidden", timeout=5000)
+    link.click()
+    page.wait_for_url("**/glossary.html#term-momentum", timeout=10000)
+    context.close()
