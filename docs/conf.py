@@ -57,6 +57,10 @@ microgpt_citation = {k: str(v) if k == "date-released" else v for k, v in CITATI
 microgpt_citation["authors"] = [f"{a['family-names']}, {a['given-names']}" if "family-names" in a else a["name"]
                                 for a in CITATION["authors"]]
 html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", CITATION["url"])
+_POST = ("Karpathy's post on microgpt", "http://karpathy.github.io/2026/02/12/microgpt/")
+_MICROGRAD = ("micrograd, the same autograd built step by step", "https://github.com/karpathy/micrograd")
+microgpt_further_reading = {"*": [_POST], "autograd": [_MICROGRAD], "optimizer": [_MICROGRAD],
+                            "training": [_MICROGRAD]}
 
 # HTML
 html_theme = "furo"

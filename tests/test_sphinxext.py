@@ -62,6 +62,18 @@ def test_section_map_and_cite(tmp_path):
     assert "https://example.org/site/model.html#L92" in home and "lines 92-145" in home
 
 
+def test_cite_names_further_reading_for_its_section(tmp_path):
+    conf = CONF + ('microgpt_further_reading = {"*": [("The post", "https://example.org/post")], '
+                   '"model": [("The book", "https://example.org/book")]}\n')
+    pages = {**ALL_SECTIONS, "a": "A\n=\n\n.. microgpt-cite:: model\n", "b": "B\n=\n\n.. microgpt-cite:: dataset\n"}
+    app, warnings = build(make_project(tmp_path, pages, conf))
+    assert warnings == ""
+    a, b = ((app.outdir / f"{n}.html").read_text(encoding="utf-8") for n in "ab")
+    assert re.search(r'Read further: <a [^>]*href="https://example.org/post"[^>]*>The post</a>, '
+                     r'<a [^>]*href="https://example.org/book"[^>]*>The book</a>\.', a), a
+    assert 'href="https://example.org/post"' in b and "The book" not in b
+
+
 def test_text_builder_gets_the_lines(tmp_path):
     app, warnings = build(make_project(tmp_path, ALL_SECTIONS), builder="text")
     assert "for step in range(num_steps):" in (app.outdir / "training.txt").read_text(encoding="utf-8")

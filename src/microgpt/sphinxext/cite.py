@@ -1,4 +1,5 @@
-"""`microgpt-cite`: how to cite one section, as BibTeX and as plain text, from CITATION.cff and the section table."""
+"""`microgpt-cite`: how to cite one section, as BibTeX and as plain text, from CITATION.cff and the section table;
+and, above it, where else to read about the section's lines (`microgpt_further_reading`)."""
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -44,6 +45,15 @@ class CiteDirective(SphinxDirective):
             raise self.error(f"unknown section {section_id!r}; sections are {', '.join(section_ids())}")
         bibtex, plain = citation(self.config, section_id)
         box = nodes.container(classes=["mg-cite"])
+        reading = [*self.config.microgpt_further_reading.get("*", []),
+                   *self.config.microgpt_further_reading.get(section_id, [])]
+        if reading:
+            para = nodes.paragraph("", "Read further: ")
+            for i, (title, url) in enumerate(reading):
+                para += nodes.Text(", " if i else "")
+                para += nodes.reference(title, title, refuri=url)
+            para += nodes.Text(".")
+            box += para
         box += nodes.rubric("", "Cite this section")
         box += nodes.literal_block(bibtex, bibtex, language="bibtex")
         box += nodes.paragraph(plain, plain)
@@ -52,4 +62,6 @@ class CiteDirective(SphinxDirective):
 
 
 def setup_cite(app):
+    app.add_config_value("microgpt_further_reading", {}, "env", types=[dict],
+                         description='section id (or "*" for every section) -> [(title, url), ...] that explain it')
     app.add_directive("microgpt-cite", CiteDirective)
