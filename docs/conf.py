@@ -58,7 +58,7 @@ microgpt_citation["authors"] = [f"{a['family-names']}, {a['given-names']}" if "f
                                 for a in CITATION["authors"]]
 html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", CITATION["url"])
 _POST = ("Karpathy's post on microgpt", "http://karpathy.github.io/2026/02/12/microgpt/")
-_MICROGRAD = ("micrograd, the same autograd built step by step", "https://github.com/karpathy/micrograd")
+_MICROGRAD = ("micrograd, the same autograd and a training loop, step by step", "https://github.com/karpathy/micrograd")
 microgpt_further_reading = {"*": [_POST], "autograd": [_MICROGRAD], "optimizer": [_MICROGRAD],
                             "training": [_MICROGRAD]}
 
