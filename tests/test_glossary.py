@@ -75,3 +75,7 @@ def test_an_unlinked_first_use_fails_the_build_at_its_line(tmp_path):
     assert warnings.count("WARNING") == 1
     html = (app.outdir / "index.html").read_text(encoding="utf-8")
     assert "_static/microgpt/glossary.js" in html and (app.outdir / "_static/microgpt/glossary.js").is_file()
+
+
+def test_an_acronym_in_code_is_a_use_a_function_name_is_not():
+    assert unlinked_first_uses("Start at `BOS`, call `softmax`.\n", ["BOS", "softmax"]) == [(1, "BOS")]

@@ -21,6 +21,7 @@ GLOSSARY = re.compile(r"^(`{3,}|:{3,})\{glossary\}")
 TERM_ROLE = re.compile(r"\{term\}`([^`<]*?)\s*(?:<([^>`]+)>)?`")
 LINK_TEXT = re.compile(r"\[[^\]]*\]\([^)]*\)")  # a link's text cannot hold another link
 HEADING = re.compile(r"^\s*#{1,6}\s")
+CODE_TERM = re.compile(r"`([A-Z]{2,})`")  # an acronym in code (`BOS`) is still the term
 
 
 def glossary_terms(text: str) -> list[str]:
@@ -54,6 +55,7 @@ def unlinked_first_uses(text: str, terms: list[str], unchecked=frozenset()) -> l
             target = (m.group(2) or m.group(1)).strip().lower()
             for term in [t for t in pending if t.lower() == target]:
                 pending.pop(term)
+        line = CODE_TERM.sub(lambda m: f" {m.group(1)} " if m.group(1) in terms else m.group(), line)  # `BOS`
         for pattern in [LINK_TEXT, *HIDDEN]:
             line = pattern.sub(lambda m: " " * len(m.group()), line)  # same length: columns stay where they were
         for term, pattern in list(pending.items()):
