@@ -91,8 +91,8 @@ def test_the_port_reads_files_as_the_original(text):
 
 
 @pytest.mark.parametrize("raw, message", [
-    (b"", "f.txt: no documents: the file is empty"),
-    (b" \n\t\r\n  ", "f.txt: no documents: the file contains only whitespace"),
+    (b"", "f.txt is empty: no documents to train on"),
+    (b" \n\t\r\n  ", "f.txt contains only whitespace: no documents to train on"),
     (b"ann\nb\xffb\n", "f.txt:2: not valid UTF-8 (byte offset 5"),
 ])
 def test_bad_input_is_a_located_value_error(raw, message):
