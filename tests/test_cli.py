@@ -192,3 +192,19 @@ def test_every_setting_of_a_snapshot_completes_or_is_one_line(names5, tmp_path_f
     code, _, err = run_quietly(["snapshot", "--out", str(out_dir), "--data", str(names5), *argv])
     assert_one_line_naming_an_option(code, err, "snapshot", argv + ["--probes"])
     assert out_dir.exists() == (code == 0)  # nothing half-written
+
+
+@pytest.mark.parametrize("command", ["run", "snapshot"])
+def test_the_dataset_report_goes_to_stderr_and_stdout_stays_the_originals(capsys, tmp_path, command):
+    from microgpt.dataset_report import dataset_report
+
+    data = tmp_path / "odd.txt"
+    data.write_bytes("\ufeffemma\r\nolivia\njose\u0301\nava\n".encode() + b"x" * 20 + b"\n")
+    argv = ["--n-embd", "4", "--n-head", "1", "--steps", "2", "--samples", "2", "--data", str(data)]
+    out_dir = ["--out", str(tmp_path / "snap"), "--probes", "olivia,ava"] if command == "snapshot" else []
+    assert main([command, *argv, *out_dir]) == 0
+    out, err = capsys.readouterr()
+    notes = dataset_report(data.read_bytes(), 16)["notes"]
+    assert len(notes) == 4 and err == "".join(f"microgpt {command}: note: {note}\n" for note in notes)
+    if command == "run":
+        assert out == run_reference(REFERENCE, data, tmp_path / "ref", **constants_for(argv[:-2]))

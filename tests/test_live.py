@@ -321,3 +321,21 @@ def test_every_setting_on_the_page_completes_or_is_one_message(names5, values, t
                 *(page_call("live.document", name) for name in live.current().recorder.names())]
     assert all(a["error"]["field"] in ("learning-rate", "word") for a in answers if "error" in a)
     assert "error" not in page_call("live.restore", page_call("live.save")["result"])
+
+
+def test_the_page_gets_the_dataset_report(tmp_path, names_path, monkeypatch):
+    from microgpt.dataset_report import dataset_report
+
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    documents = tmp_path / "documents"
+    documents.write_bytes(UNICODE_DOCS + "e\u0301\n".encode())
+    form = {"block-size": "4", "steps": "1"}
+    expected = dataset_report(documents.read_bytes(), 4)
+    assert expected["truncated"] == 2 and "U+0301" in expected["notes"][1]  # łukasz, anna
+    before = page_call("live.dataset_report", form, str(documents))["result"]
+    started = page_call("live.start", form, str(documents))["result"]
+    restored = page_call("live.restore", page_call("live.save")["result"])["result"]
+    assert before == started["dataset_report"] == restored["dataset_report"] == expected
+    assert page_call("live.dataset_report", {})["result"] == dataset_report(names_path.read_bytes(), 16)
+    bad = page_call("live.dataset_report", {"block-size": "0"})["error"]
+    assert bad["field"] == "block-size"
