@@ -179,7 +179,9 @@ class NumpyEngine:
             m_hat = m / (1 - t.beta1 ** (step + 1))
             v_hat = v / (1 - t.beta2 ** (step + 1))
             flat = self.flat - lr_t * m_hat / (v_hat ** 0.5 + t.eps_adam)
-        if not np.isfinite(flat).all():  # all or nothing, as Adam.update
+        if not np.isfinite(v).all():  # all or nothing, as Adam.update
+            raise NonFiniteLossError(step, "a gradient's square overflows")
+        if not np.isfinite(flat).all():
             raise NonFiniteLossError(step, "the update is not finite")
         self.m[:], self.v[:], self.flat[:] = m, v, flat
 
