@@ -7,7 +7,7 @@ import pytest
 from test_browser import launch, playwright, server  # noqa: F401  (fixtures)
 
 from microgpt.cli import main
-from microgpt.live import MAX_DOCUMENTS_BYTES
+from microgpt.form import MAX_DOCUMENTS_BYTES
 
 LEGS = pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
 LOAD_TIMEOUT = 60_000  # ms: the runtime's first load, on a loaded CI machine
@@ -133,14 +133,14 @@ def test_a_bad_setting_and_bad_documents_each_get_one_message(live, webgl):
     page.fill(n_embd=10)
     page.press("Train 1 step")
     page.wait("error")
-    assert page.error() == "--n-embd: argument --n-embd: 10 is not divisible by n_head=4"
+    assert page.error() == "--n-embd: 10 is not divisible by n_head=4"
     assert page.page.get_attribute('[name="n-embd"]', "aria-invalid") == "true"
     assert page.transcript() == ""
     page.fill(n_embd=16)
     page.page.fill('[name="documents"]', " \n\t \n")
     page.press("Train 1 step")
     page.wait("error")
-    assert page.error() == "Documents: documents: no documents: the file contains only whitespace"
+    assert page.error() == "Documents: the text contains only whitespace: no documents to train on"
     page.page.fill('[name="documents"]', "")
     page.page.set_input_files('[name="upload"]', files=[{"name": "bad.txt", "mimeType": "text/plain",
                                                         "buffer": b"anna\nbo\xfeb\n"}])
