@@ -26,7 +26,7 @@ from .run import Run
 from .scalar import ScalarEngine, gc_paused
 from .snapshot import texts
 from .tokenizer import Tokenizer
-from .trace import WordError
+from .trace import WordError, read_word
 from .training import NonFiniteLossError, document_tokens
 
 MAX_DOCUMENTS_BYTES = 1_000_000  # pasted or uploaded documents; names.txt is 228,145 bytes
@@ -299,7 +299,8 @@ class Session:
         if step is not None and step not in self.recorder.weights:
             raise PageError("step", f"no checkpoint of your run at step {step}")
         try:
-            return self.recorder.trace_word(word, step)
+            word, note = read_word(self.run.tokenizer.uchars, word)
+            return {**self.recorder.trace_word(word, step), "word": word, "note": note}
         except WordError as e:
             raise PageError("word", str(e)) from None
 
@@ -370,7 +371,8 @@ def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict
     from .snapshot import trace_word
 
     try:
-        return trace_word(json.loads(checkpoint_text), uchars, word)
+        word, note = read_word(uchars, word)
+        return {**trace_word(json.loads(checkpoint_text), uchars, word), "word": word, "note": note}
     except WordError as e:
         raise PageError("word", str(e)) from None
 

@@ -1,7 +1,7 @@
 // The forward pass: gpt() for one position of a probe word (or a typed one), block by block, each with its real vector at
 // the step shown: embeddings, RMSNorm, q/k/v, the heads, attn_wo, residual, RMSNorm, mlp_fc1, ReLU, mlp_fc2,
 // residual, lm_head, softmax.
-import { THREE, createView, fmt, readout, row, select, setOptions, tokenLabel, vectorRow, wordField, wordUpdater } from "./shared.js";
+import { THREE, createView, fmt, readout, row, select, setOptions, tokenLabel, vectorRow, wordField, wordUpdater, stepNote } from "./shared.js";
 
 const BLOCKS = [ // [element id, label, where the vector lives in the trace]
   ["embed", "wte + wpe", (tr, L, p) => row(tr.x0, p)],
@@ -74,7 +74,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       values[i].set(`${v.length}: ${fmt(v, 3)}`);
     });
     const target = tr.targets[pos];
-    text.textContent = `“${words.word}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}; ` +
+    text.textContent = `“${words.word}” ${stepNote(words.manifest.checkpoints, c, step)}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}; ` +
       `p(next = ${tokenLabel(vocab, target)}) = ${row(tr.probs, pos)[target].toFixed(3)}, loss ${tr.losses[pos].toFixed(3)}`;
     view.requestRender();
   }

@@ -38,31 +38,29 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
 
   const text = readout(view);
 
+  // One temperature: a recorded one shows the names drawn when the site was built (choose among them), any
+  // other draws a fresh name in the worker; "Draw a fresh name" draws one at the temperature shown.
+  const id = `mg-temperature-${++fields}`;
+  const tempLabel = Object.assign(document.createElement("label"), { textContent: "Temperature ", htmlFor: id });
+  const number = Object.assign(document.createElement("input"),
+    { type: "number", id, min: "0", max: "2", step: "0.1", value: String(temps[t]?.temperature ?? 0.5) });
+  const suggestions = Object.assign(document.createElement("datalist"), { id: `${id}-list` });
+  suggestions.append(...temps.map((x) => Object.assign(document.createElement("option"), { value: String(x.temperature) })));
+  number.setAttribute("list", suggestions.id);
+  tempLabel.append(number, suggestions);
+  options.append(tempLabel);
   const sampleSelect = () => temps[t].samples.map((x, i) => [i, `${i + 1}: ${x.name || "(empty)"}`]);
-  if (temps.length) {
-    select(options, "Temperature", temps.map((x, i) => [i, String(x.temperature)]), (v) => {
-      t = Number(v);
-      setOptions(sampleEl, sampleSelect());
-      s = 0; pos = 0; fresh = null; update();
-    }).value = String(t);
-  }
   const pick = (v) => { s = Number(v); pos = 0; fresh = null; update(); };
-  const sampleEl = temps.length ? select(options, "Sample", sampleSelect(), pick) : null;
+  const sampleEl = temps.length ? select(options, "Recorded sample", sampleSelect(), pick) : null;
+  number.addEventListener("change", () => {
+    const recorded = temps.findIndex((x) => x.temperature === Number(number.value));
+    if (recorded < 0 || number.value === "") return draw();
+    t = recorded;
+    setOptions(sampleEl, sampleSelect());
+    s = 0; pos = 0; fresh = null; update();
+  });
   const previous = button(options, "◀ Previous position", () => { pos = Math.max(pos - 1, 0); update(); });
   const next = button(options, "Next position ▶", () => { pos = Math.min(pos + 1, positions().length - 1); update(); });
-
-  // Any temperature in (0, max]: a slider and a number field, one value; the port checks it and says what is wrong.
-  const id = `mg-any-temperature-${++fields}`;
-  const anyLabel = Object.assign(document.createElement("label"), { textContent: "Any temperature ", htmlFor: id });
-  const number = Object.assign(document.createElement("input"),
-    { type: "number", id, min: "0", max: "2", step: "0.01", value: "1" });
-  const slider = Object.assign(document.createElement("input"),
-    { type: "range", min: "0.05", max: "2", step: "0.05", value: "1" });
-  slider.setAttribute("aria-label", "Any temperature (slider)");
-  slider.addEventListener("input", () => { number.value = slider.value; });
-  number.addEventListener("input", () => { if (number.value !== "") slider.value = number.value; });
-  number.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); draw(); } });
-  options.append(anyLabel, number, slider);
   button(options, "Draw a fresh name", () => draw());
   const message = Object.assign(document.createElement("span"), { className: "mg-scene-message" });
   message.setAttribute("role", "status");
@@ -104,6 +102,7 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
       return;
     }
     const p = positions()[pos];
+    if (sampleEl) sampleEl.disabled = Boolean(fresh); // a fresh name is no recorded sample
     previous.disabled = pos === 0;
     next.disabled = pos === positions().length - 1;
     const probs = p.probs;
@@ -150,7 +149,7 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
   }
   update();
   if (source.live) {
-    number.value = slider.value = "0.5";
+    number.value = "0.5";
     await draw();
   }
 
