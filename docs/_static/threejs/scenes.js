@@ -181,7 +181,7 @@ function makeControl(first) {
   const output = document.createElement("output");
   output.htmlFor = range.id;
   bar.append(play, label, range, output);
-  first.fig.before(bar);
+  first.fig.prepend(bar); // the scene's own control (it drives the page's other time-axis scenes too)
 
   let timer = 0;
   const pause = () => {
