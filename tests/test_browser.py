@@ -386,6 +386,43 @@ TEXT_BOXES = """stage => {
 }"""
 
 
+LABEL_BOXES = """stage => {
+  const boxes = [];
+  for (const el of stage.querySelectorAll(".mg-labels .mg-label")) {
+    if (el.hidden || el.classList.contains("mg-inside") || !el.textContent.trim()) continue; // inside: its cell's text
+    if (Number(getComputedStyle(el).opacity) < 0.1) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    for (const r of range.getClientRects()) {
+      if (r.width && r.height) boxes.push([el.textContent.slice(0, 24), r.left, r.top, r.right, r.bottom]);
+    }
+  }
+  return boxes;
+}"""
+
+
+def covering(stage):
+    """Labels drawn over a shape of the scene (a dot, a node, a bar, a cell): the text's box on a picture of the
+    scene without its labels holds solid ink, what is left of it after a 3x3 erosion, which drops 1-px lines."""
+    from PIL import ImageChops, ImageFilter
+
+    origin = stage.bounding_box()
+    boxes = stage.evaluate(LABEL_BOXES)
+    stage.evaluate("s => { s.querySelector('.mg-labels').style.visibility = 'hidden'; }")
+    image = Image.open(io.BytesIO(stage.screenshot())).convert("RGB")
+    stage.evaluate("s => { s.querySelector('.mg-labels').style.visibility = ''; }")
+    background = max(image.getcolors(1 << 20))[1]
+    ink = ImageChops.difference(image, Image.new("RGB", image.size, background)).convert("L")
+    solid = ink.point(lambda v: 255 if v > 20 else 0).filter(ImageFilter.MinFilter(3))
+    covered = []
+    for text, left, top, right, bottom in boxes:
+        box = (int(left - origin["x"]) + 1, int(top - origin["y"]) + 1, int(right - origin["x"]) - 1,
+               int(bottom - origin["y"]) - 1)
+        if box[2] > box[0] and box[3] > box[1] and sum(1 for v in solid.crop(box).getdata() if v) > 4:
+            covered.append(text)
+    return covered
+
+
 def overlapping(boxes):
     """Pairs of text boxes that overlap by more than a pixel each way."""
     return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
@@ -407,6 +444,7 @@ def test_no_text_in_a_scene_overlaps_other_text(server, webgl_browser, width):
         stage = figure.locator(".mg-scene-stage")
         pairs = overlapping(stage.evaluate(TEXT_BOXES))
         problems += [f"{name} at {width} px: {a!r} overlaps {b!r}" for a, b in pairs]
+        problems += [f"{name} at {width} px: {a!r} covers a drawn shape" for a in covering(stage)]
         readout, canvas = figure.locator(".mg-readout"), figure.locator("canvas").bounding_box()
         if readout.count() and readout.bounding_box()["y"] + readout.bounding_box()["height"] > canvas["y"] + 0.5:
             problems.append(f"{name} at {width} px: the readout covers the canvas")

@@ -54,9 +54,11 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     renderer.render(scene, camera);
   }
   /** Pull labels that stick out sideways back inside the canvas; then fade every label that would cover one
-   *  placed before it: element handles first, then bold ones. */
+   *  placed before it (element handles first, then bold ones, then those marked first), or a drawn shape the
+   *  scene registered (addShapes) other than its own. */
   function declutter() {
-    const rank = (el) => (el.dataset.element ? 0 : el.classList.contains("mg-strong") ? 1 : 2);
+    const rank = (el) => (el.dataset.element ? 0 : el.classList.contains("mg-strong") ? 1 :
+      el.classList.contains("mg-first") ? 2 : 3);
     const shown = [...labels.children].filter((el) => !el.hidden && el.textContent);
     for (const el of shown) el.style.marginLeft = "";
     const edge = box.getBoundingClientRect();
@@ -69,15 +71,35 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
       }
     });
     const order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
+    const meets = (r, k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1;
+    const drawn = shapeRects(edge);
     const kept = [];
     for (const i of order) {
       const r = rects[i];
-      const crowded = kept.some((k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1);
+      const crowded = kept.some((k) => meets(r, k)) || drawn.some((k) => k.owner !== shown[i] && meets(r, k));
       shown[i].classList.toggle("mg-crowded", crowded);
       if (shown[i].dataset.element) shown[i].tabIndex = crowded ? -1 : 0; // nor is a faded one
       if (!crowded) kept.push(r);
     }
     for (const el of labels.children) if (el.hidden) el.classList.remove("mg-crowded");
+  }
+  const shapes = []; // functions returning [{at: world point, radius: world size, owner: its label's element}]
+  /** The screen boxes of the registered shapes (dots, nodes): labels must not cover them. */
+  function shapeRects(edge) {
+    const right = new THREE.Vector3().setFromMatrixColumn(camera.matrixWorld, 0);
+    const out = [];
+    for (const get of shapes) {
+      for (const { at, radius, owner = null } of get()) {
+        const c = at.clone().project(camera);
+        if (c.z > 1 || c.z < -1) continue;
+        const e = at.clone().addScaledVector(right, radius).project(camera);
+        const x = edge.left + ((c.x + 1) / 2) * edge.width;
+        const y = edge.top + ((1 - c.y) / 2) * edge.height;
+        const r = Math.max(2, Math.hypot(((e.x - c.x) / 2) * edge.width, ((e.y - c.y) / 2) * edge.height));
+        out.push({ left: x - r, right: x + r, top: y - r, bottom: y + r, owner });
+      }
+    }
+    return out;
   }
   function requestRender() {
     if (!frame) frame = requestAnimationFrame(render);
@@ -178,6 +200,8 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     onDispose: (fn) => cleanups.push(fn),
     onBeforeRender: (fn) => beforeRender.push(fn),
     onHighlight: (fn) => highlighters.push(fn),
+    /** Drawn shapes labels must not cover: fn() -> [{at, radius, owner}] in world units, read at each render. */
+    addShapes: (fn) => shapes.push(fn),
     /** The scene's side of line linking: ids of its elements, and where to report hover/focus/click. */
     elementIds: () => [...elements.keys()],
     linkWith: (fn) => { linkTo = fn; },
