@@ -84,11 +84,9 @@ class SceneDirective(SphinxDirective):
         path = Path(self.env.doc2path(doc))
         self.env.note_dependency(str(path))
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        block = re.search(rf"^```\{{scene\}} {name}\n((?::\w+:.*\n)*)```", text, re.M)
-        if not block:
-            raise self.error(f"scene {name!r} has no caption and does not stand on its page {doc!r} "
-                             "(scene_links.json) to take one from")
-        return dict(re.findall(r"^:(\w+): *(.*)$", block.group(1), re.M))
+        block = (re.search(rf"^```\{{scene\}} {name}\n((?::\w+:.*\n)*)```", text, re.M)  # MyST
+                 or re.search(rf"^\.\. scene:: {name}\n((?:[ \t]+:\w+:.*\n)*)", text, re.M))  # reStructuredText
+        return dict(re.findall(r"^\s*:(\w+): *(.*)$", block.group(1), re.M)) if block else {}
 
     def run(self):
         name = self.arguments[0]
