@@ -418,7 +418,7 @@ def covering(stage):
     for text, left, top, right, bottom in boxes:
         box = (int(left - origin["x"]) + 1, int(top - origin["y"]) + 1, int(right - origin["x"]) - 1,
                int(bottom - origin["y"]) - 1)
-        if box[2] > box[0] and box[3] > box[1] and sum(1 for v in solid.crop(box).getdata() if v) > 4:
+        if box[2] > box[0] and box[3] > box[1] and sum(solid.crop(box).histogram()[1:]) > 4:
             covered.append(text)
     return covered
 
