@@ -14,7 +14,8 @@ export async function create({ stage, options, data, source }) {
     const k = (perLevel[level[n.id]] = (perLevel[level[n.id]] || 0) + 1) - 1;
     return [level[n.id], k];
   });
-  const X = (l) => 0.06 + (0.88 * l) / Math.max(depth, 1);
+  // the leaves (inputs and constants) get room on their right for their two-line labels; the other levels share the rest
+  const X = (l) => (l === 0 ? 0.04 : 0.3 + (0.66 * (l - 1)) / Math.max(depth - 1, 1));
   const Y = (l, k) => 0.86 - (0.8 * (k + 0.5)) / perLevel[l];
   const at = nodes.map((n, i) => new THREE.Vector3(X(pos[i][0]), Y(pos[i][0], pos[i][1]), 0));
   for (const n of nodes) for (const c of n.children) view.scene.add(polyline([at[c].toArray(), at[n.id].toArray()], COLORS.grid));
@@ -22,7 +23,12 @@ export async function create({ stage, options, data, source }) {
   const m = new THREE.Matrix4();
   nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeTranslation(at[i].x, at[i].y, 0.01)));
   view.scene.add(dots);
-  const labels = nodes.map((n, i) => view.label("", at[i].clone().add(new THREE.Vector3(0, -0.045, 0))));
+  // below the node on even levels, above it on odd ones: neighbouring levels' labels never meet, even on a phone
+  const labels = nodes.map((n, i) => (pos[i][0] === 0
+    ? view.label("", at[i].clone().add(new THREE.Vector3(0.02, 0, 0)), "mg-left")
+    : pos[i][0] % 2
+      ? view.label("", at[i].clone().add(new THREE.Vector3(-0.012, 0.02, 0)), "mg-over")
+      : view.label("", at[i].clone().add(new THREE.Vector3(-0.012, -0.02, 0)), "mg-under")));
   // the four parts of the code, in two rows: each fits its half even on a phone
   view.label("Value: data and grad", new THREE.Vector3(0.02, 0.965, 0), "mg-left", "data");
   view.label("operations", new THREE.Vector3(0.02, 0.915, 0), "mg-left", "ops");
@@ -51,8 +57,8 @@ export async function create({ stage, options, data, source }) {
       dots.setColorAt(i, color.set(current ? COLORS.chosen : final ? COLORS.rate : COLORS.bar));
       const name = n.label || n.op;
       const value = n.data.toPrecision(3);
-      const head = Number(name) === n.data ? "" : `${name}\n`; // a constant's name is its value: once is enough
-      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`);
+      const head = Number(name) === n.data ? "" : `${name} `; // a constant's name is its value: once is enough
+      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`); // two lines at most
     });
     dots.instanceColor.needsUpdate = true;
     const visiting = done > 0 ? order[done - 1] : null;
