@@ -172,7 +172,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
 
   // The camera: an overview, then one stop per stage.
   const stops = [{ title: "The whole model", text: "every weight of state_dict, along the path gpt() takes; " +
-    "choose a stage, or drag to turn", box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
+    "choose a stage, or turn it (drag; on a touch screen, Turn first)", box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
     Math.min(...blocks.map((b) => b.top - b.rows)) - 9] }];
   stages.forEach((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
