@@ -67,9 +67,12 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
     page.page.goto(page.page.url.replace("live.html", "scenes.html"))
     page.page.wait_for_function("document.querySelector('.mg-live-bar')?.dataset.liveState === 'done'",
                                 timeout=LOAD_TIMEOUT)
-    if not webgl:  # the static pictures: nothing to switch, nothing broken
+    if not webgl:  # the static pictures: nothing to switch, nothing broken, and the captions say so
         for name in SCENES:
-            assert scene(page, name).get_attribute("data-state") == "fallback"
+            figure = scene(page, name)
+            assert figure.get_attribute("data-state") == "fallback"
+            assert "the run recorded when this site was built" in figure.locator("[data-caption-source]").inner_text()
+            assert not figure.locator(".mg-caption-controls").is_visible()  # no controls there to speak of
         return
     switch = page.page.locator(".mg-source")
     assert switch.is_visible() and "your run (step 30)" in switch.text_content()
@@ -81,6 +84,8 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
                                     "?.textContent.includes('step 30')", arg=figure.element_handle(),
                                     timeout=LOAD_TIMEOUT)
         most = max(most, page.page.locator("figure.mg-scene canvas").count())
+        caption = figure.locator("figcaption").inner_text()  # names the run it draws, with its steps
+        assert "Drawn from your run, trained 30 of 30 steps." in caption and "recorded" not in caption, caption
     assert most <= 4  # the context cap holds
     assert "Your run's step 30 (on " in readout(scene(page, "autograd"))
     assert page.page.locator("#mg-step-range").get_attribute("max") == "30"
@@ -103,9 +108,9 @@ def test_any_word_and_any_temperature(live, run):  # noqa: F811
     page = live(True)
     if run == "live":
         train_30(page)
-        page.page.goto(page.page.url.replace("live.html", "sections/model.html"))
+        page.page.goto(page.page.url.replace("live.html", "sections/tokenizer.html"))
     else:
-        page.page.goto(page.page.url.replace("live.html", "sections/model.html"))
+        page.page.goto(page.page.url.replace("live.html", "sections/tokenizer.html"))
     step = "30" if run == "live" else "1000"
     figure = scene(page, "tokens")
     page.page.wait_for_function("([f, s]) => f.dataset.source === s", arg=[figure.element_handle(), run],
@@ -114,7 +119,14 @@ def test_any_word_and_any_temperature(live, run):  # noqa: F811
     message = figure.locator(".mg-scene-message")
     page.page.wait_for_function("m => m.textContent.includes('not in the vocabulary')", arg=message.element_handle(),
                                 timeout=LOAD_TIMEOUT)
-    assert message.text_content().startswith("'ë' is not in the vocabulary")
+    assert message.text_content().startswith("'ë', '<', '>' are not in the vocabulary")
+    assert figure.get_by_label("Word", exact=True).get_attribute("aria-invalid") == "true"
+    type_word(figure, "Quinn")  # as people type it: the case folded, with a note
+    page.page.wait_for_function("([f, s]) => f.querySelector('.mg-readout').textContent"
+                                ".startsWith(`“quinn” at step ${s}`)", arg=[figure.element_handle(), step],
+                                timeout=LOAD_TIMEOUT)
+    assert figure.get_by_label("Word", exact=True).input_value() == "quinn"
+    assert message.text_content() == "'Quinn' read as 'quinn': the vocabulary's letters are all lowercase"
     type_word(figure, "abcdefghijklmnopq")
     page.page.wait_for_function("m => m.textContent.includes('block_size')", arg=message.element_handle(),
                                 timeout=LOAD_TIMEOUT)
@@ -125,18 +137,19 @@ def test_any_word_and_any_temperature(live, run):  # noqa: F811
                                 timeout=LOAD_TIMEOUT)
     assert message.text_content() == ""
 
-    page.page.goto(page.page.url.replace("model.html", "inference.html"))
+    page.page.goto(page.page.url.replace("tokenizer.html", "inference.html"))
     figure = scene(page, "sampling")
     page.page.wait_for_function("([f, s]) => f.dataset.source === s && f.dataset.state === 'live'",
                                 arg=[figure.element_handle(), run], timeout=LOAD_TIMEOUT)
-    figure.get_by_label("Any temperature", exact=True).fill("1.7")
-    figure.get_by_role("button", name="Draw a fresh name").click()
+    temperature = figure.get_by_label("Temperature", exact=True)  # one control: a new value draws a fresh name
+    temperature.fill("1.7")
+    temperature.press("Enter")
     page.page.wait_for_function("f => f.querySelector('.mg-readout').textContent"
                                 ".includes('temperature 1.7, position 0')", arg=figure.element_handle(),
                                 timeout=LOAD_TIMEOUT)
     shown = readout(figure)
     assert f"a fresh name from {'your run' if run == 'live' else 'the recorded run'} at step {step}" in shown
-    figure.get_by_label("Any temperature", exact=True).fill("2.5")
+    temperature.fill("2.5")
     figure.get_by_role("button", name="Draw a fresh name").click()
     page.page.wait_for_function("f => f.querySelector('.mg-scene-message').textContent.includes('(0, 2]')",
                                 arg=figure.element_handle(), timeout=LOAD_TIMEOUT)

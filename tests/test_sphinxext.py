@@ -1,5 +1,6 @@
 """The extension's directives in small throwaway projects: their output, and one located error per bad input."""
 
+import html
 import json
 import re
 from pathlib import Path
@@ -159,10 +160,20 @@ def test_scene_markup_and_assets(tmp_path, short_snapshots):
     assert warnings == ""
     page = (app.outdir / "scenes.html").read_text(encoding="utf-8")
     figure = re.search(r'<figure class="mg-scene"[^>]*>', page).group(0)
-    assert figure == ('<figure class="mg-scene" data-scene="training" data-snapshot="_snapshots/training.json" '
-                      'data-height="300" data-time-axis="true" data-steps="10" '
-                      'data-links="{&quot;learning_rate&quot;:[175],&quot;loss&quot;:[162,163,164,165,166,167,168,169],'
-                      '&quot;step&quot;:[152,153,156,184]}" data-lines="151-185">')
+    code = re.search(r' data-code="([^"]*)"', figure)
+    assert figure.replace(code.group(0), "") == (
+        '<figure class="mg-scene" data-scene="training" data-snapshot="_snapshots/training.json" '
+        'data-height="300" data-time-axis="true" data-steps="10" '
+        'data-links="{&quot;learning_rate&quot;:[175],&quot;loss&quot;:[162,163,164,165,166,167,168,169],'
+        '&quot;step&quot;:[152,153,156,184]}" data-lines="151-185">')
+    code = json.loads(html.unescape(code.group(1)))  # each linked line: where it is, and its text (the excerpt)
+    assert code["175"] == ["training.html#L175",
+                           "    lr_t = learning_rate * (1 - step / num_steps) # linear learning rate decay"]
+    assert sorted(map(int, code)) == [152, 153, 156, 162, 163, 164, 165, 166, 167, 168, 169, 175, 184]
+    assert '<p class="mg-scene-excerpt" data-scene-excerpt data-lines="" role="status" hidden></p>' in page
+    assert 'role="group" aria-label="Loss per step." tabindex="0"' in page  # a tab stop before it renders
+    assert ('The loss. <span class="mg-caption-source" data-caption-source>Drawn from the run recorded when this '
+            'site was built (10 steps).</span>') in page
     assert 'aria-label="Loss per step."' in page and '<svg class="mg-fallback-svg"' in page
     assert 'href="training.html#L151">microgpt.py, lines 151–185</a>' in page
     assert "<script" not in page.split('<figure class="mg-scene"')[1].split("</figure>")[0]  # no inline script
@@ -173,6 +184,20 @@ def test_scene_markup_and_assets(tmp_path, short_snapshots):
     importmap = re.search(r'<script type="importmap">(.*?)</script>', page).group(1)
     assert json.loads(importmap) == {"imports": {"three": "./_static/threejs/vendor/three-0.187.0/three.module.js"}}
     assert page.index('type="importmap"') < page.index("threejs/scenes.js")
+
+
+def test_a_scene_without_caption_takes_its_pages(tmp_path, short_snapshots):
+    """Placed elsewhere without a caption, a scene takes the caption, controls, alt text and lines of the scene on
+    its own page; the controls show only while the scene is live (scenes.css), never a file path."""
+    own = ALL_SECTIONS["training"] + "\n" + GOOD.replace(":caption: The loss.",
+                                                         ":caption: The loss.\n   :controls: Move it.")
+    app, warnings = build(scene_project(tmp_path, short_snapshots, ".. scene:: training\n",
+                                        extra_pages={"training": own}))
+    assert warnings == ""
+    page = (app.outdir / "scenes.html").read_text(encoding="utf-8")
+    assert 'aria-label="Loss per step."' in page and "_snapshots" not in page.split("<figcaption>")[1]
+    assert '<span class="mg-caption-controls">Move it.</span>' in page
+    assert 'href="training.html#L151">microgpt.py, lines 151–185</a>' in page
 
 
 def test_scene_doctree(tmp_path, short_snapshots):

@@ -11,7 +11,7 @@ from microgpt.numpy_engine import forward
 from microgpt.parameters import matrix_views
 from microgpt.scalar import ScalarEngine
 from microgpt.tokenizer import Tokenizer
-from microgpt.trace import LAYER_KEYS, WordError, trace, word_tokens
+from microgpt.trace import LAYER_KEYS, WordError, read_word, trace, word_tokens
 
 CONFIGS = [GPTConfig(), GPTConfig(n_embd=8, n_head=2, n_layer=2, block_size=5)]
 TOKENS = [26, 4, 12, 12, 0, 5, 7, 26]  # longer than the second config's block: trace stops at block_size
@@ -59,9 +59,25 @@ def test_every_intermediate_equals_numpy_forward(model):
 def test_word_tokens():
     tok = Tokenizer(list("abcdefghijklmnopqrstuvwxyz"))
     assert word_tokens(tok, "emma", 16) == [26, 4, 12, 12, 0, 26]
-    with pytest.raises(WordError, match=r"^'É' is not in the vocabulary \(abcdefghijklmnopqrstuvwxyz\)$"):
+    with pytest.raises(WordError, match=r"^'É' is not in the vocabulary \(abcdefghijklmnopqrstuvwxyz\): type a word "
+                                        r"made of those characters only; try 'emema'$"):
         word_tokens(tok, "emÉma", 16)
+    assert word_tokens(tok, " Emma", 16) == word_tokens(tok, "emma", 16)  # as people type it
     with pytest.raises(WordError, match=r"'abcdefghijklmnop' has 16 characters; block_size = 16 fits at most 15"):
         word_tokens(tok, "abcdefghijklmnop", 16)
     with pytest.raises(WordError, match="empty"):
         word_tokens(tok, "", 16)
+
+
+def test_words_as_people_type_them():
+    lower = list("abcdefghijklmnopqrstuvwxyz")
+    assert read_word(lower, "emma") == ("emma", "")
+    assert read_word(lower, "Emma") == ("emma", "'Emma' read as 'emma': the vocabulary's letters are all lowercase")
+    assert read_word(lower, "EMMA ") == ("emma", "'EMMA' read as 'emma': the vocabulary's letters are all lowercase")
+    assert read_word(list("ABC"), "abc")[0] == "ABC"
+    with pytest.raises(WordError, match=r"^'1', '-' are not in the vocabulary \(abcdefghijklmnopqrstuvwxyz\): type a "
+                                        r"word made of those characters only$"):
+        read_word(lower, "an1-e")
+    mixed = list("Eaem")  # both cases: the typed case is the reader's meaning, nothing is folded
+    with pytest.raises(WordError, match=r"'M' is not in the vocabulary"):
+        read_word(mixed, "EMma")

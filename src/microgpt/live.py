@@ -13,7 +13,7 @@ from .form import PASTED, PageError, generate_temperature, parse_settings
 from .scalar import ScalarEngine
 from .session import Session, fresh_sample, from_the_weights, read_documents
 from .tokenizer import Tokenizer
-from .trace import WordError
+from .trace import WordError, read_word
 
 _session: Session | None = None
 
@@ -62,7 +62,8 @@ def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict
     from .snapshot import trace_word
 
     try:
-        return trace_word(json.loads(checkpoint_text), uchars, word)
+        word, note = read_word(uchars, word)
+        return {**trace_word(json.loads(checkpoint_text), uchars, word), "word": word, "note": note}
     except WordError as e:
         raise PageError("word", str(e)) from None
 

@@ -20,7 +20,7 @@ from .recorder import Recorder, sample_record, step_graph
 from .run import Run
 from .scalar import ScalarEngine, gc_paused
 from .snapshot import texts
-from .trace import WordError
+from .trace import WordError, read_word
 from .training import NonFiniteLossError, document_tokens
 
 INFERENCE_HEADER = ["", "--- inference (new, hallucinated names) ---"]  # line 188's print: a blank line first
@@ -187,7 +187,8 @@ class Session:
         if step is not None and step not in self.recorder.weights:
             raise PageError("step", f"no checkpoint of your run at step {step}")
         try:
-            return self.recorder.trace_word(word, step)
+            word, note = read_word(self.run.tokenizer.uchars, word)
+            return {**self.recorder.trace_word(word, step), "word": word, "note": note}
         except WordError as e:
             raise PageError("word", str(e)) from None
 

@@ -6,6 +6,7 @@ a Value is a multiplication by its reciprocal; sums run left to right from 0, ne
 """
 
 import math
+import unicodedata
 
 from .config import GPTConfig
 from .model import DivergedError
@@ -125,11 +126,41 @@ def trace(state_dict: dict[str, list[list[float]]], config: GPTConfig, tokens: l
             "loss": total(out["losses"]) * (1 / n)}
 
 
-def word_tokens(tokenizer: Tokenizer, word: str, block_size: int) -> list[int]:
-    """BOS + word + BOS, or a WordError naming the first unknown character, or saying the word is too long."""
-    unknown = [ch for ch in word if ch not in tokenizer.uchars]
+def read_word(uchars: list[str], word: str) -> tuple[str, str]:
+    """A word as typed -> (the word the model reads, a note when that differs). Surrounding spaces go; when the
+    vocabulary's letters have one case, the typed case is folded to it. A character still unknown is a WordError
+    naming every such character and what to type instead."""
+    typed, word = word, word.strip()
+    lower = [ch for ch in uchars if ch.lower() != ch.upper()]  # the vocabulary's cased characters
+    fold = str.lower if lower and all(ch == ch.lower() for ch in lower) else (
+        str.upper if lower and all(ch == ch.upper() for ch in lower) else None)
+    if fold and any(ch not in uchars for ch in word):
+        word = "".join(fold(ch) if fold(ch) in uchars else ch for ch in word)
+    unknown = list(dict.fromkeys(ch for ch in word if ch not in uchars))
     if unknown:
-        raise WordError(f"{unknown[0]!r} is not in the vocabulary ({''.join(tokenizer.uchars)})")
+        names = ", ".join(repr(ch) for ch in unknown)
+        plain = "".join(_plain(ch, uchars, fold) or "" for ch in word)
+        hint = f"; try {plain!r}" if plain and all(_plain(ch, uchars, fold) for ch in unknown) else ""
+        raise WordError(f"{names} {'is' if len(unknown) == 1 else 'are'} not in the vocabulary "
+                        f"({''.join(uchars)}): type a word made of those characters only{hint}")
+    case = "lowercase" if fold is str.lower else "uppercase"
+    typed = typed.strip()
+    note = f"{typed!r} read as {word!r}: the vocabulary's letters are all {case}" if word != typed else ""
+    return word, note
+
+
+def _plain(ch: str, uchars: list[str], fold) -> str | None:
+    """A character of the vocabulary for an unknown one: itself, or its letter without accents (é -> e)."""
+    if ch in uchars:
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    base = fold(base) if fold else base
+    return base if base and all(c in uchars for c in base) else None
+
+
+def word_tokens(tokenizer: Tokenizer, word: str, block_size: int) -> list[int]:
+    """BOS + word + BOS, or a WordError naming the unknown characters, or saying the word is too long."""
+    word, _ = read_word(tokenizer.uchars, word)
     if not word:
         raise WordError("the word is empty")
     if len(word) + 1 > block_size:

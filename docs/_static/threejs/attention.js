@@ -1,5 +1,5 @@
 // Attention: for a probe word (or any word the reader types), each head's causal attention weights as bars (query rows, key columns).
-import { THREE, createView, orbit, readout, select, tokenLabel, wordField, wordUpdater } from "./shared.js";
+import { THREE, createView, orbit, readout, select, tokenLabel, wordField, wordUpdater, stepNote } from "./shared.js";
 
 export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, source, step: initialStep }) {
   const view = createView(stage);
@@ -53,10 +53,10 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       view.label(`head ${h}`, new THREE.Vector3(x0 + (n - 1) / 2, 0, n / 2 + 1.3), "mg-strong", "heads");
       tokens.forEach((tok, j) => view.label(tok, new THREE.Vector3(x0 + j, 0, n / 2 + 0.4)));
     }
-    tokens.forEach((tok, q) => view.label(tok, new THREE.Vector3(-width / 2 - 0.9, 0, q - n / 2)));
+    tokens.forEach((tok, q) => view.label(tok, new THREE.Vector3(-width / 2 - 2.6, 0, q - n / 2), "mg-right")); // clear of the bars
     view.label("attention weights", new THREE.Vector3(0, 3.4, -n / 2), "", "weights");
     if (!orbitState) orbitState = orbit(view, { radius: Math.max(width, 8) * 0.8, theta: 0.25, phi: 0.9 });
-    text.textContent = `“${words.word}” at step ${c}: row = the position reading, column = the position read; ` +
+    text.textContent = `“${words.word}” ${stepNote(words.manifest.checkpoints, c, step)}: row = the position reading, column = the position read; ` +
       "bar height = attention weight (each row sums to 1)";
     view.requestRender();
   }

@@ -14,19 +14,27 @@ export async function create({ stage, options, data, source }) {
     const k = (perLevel[level[n.id]] = (perLevel[level[n.id]] || 0) + 1) - 1;
     return [level[n.id], k];
   });
-  const X = (l) => 0.06 + (0.88 * l) / Math.max(depth, 1);
-  const Y = (l, k) => 0.82 - (0.64 * (k + 0.5)) / perLevel[l];
+  // the leaves (inputs and constants) get room on their right for their two-line labels; the other levels share the rest
+  const X = (l) => (l === 0 ? 0.04 : 0.3 + (0.66 * (l - 1)) / Math.max(depth - 1, 1));
+  const Y = (l, k) => 0.86 - (0.8 * (k + 0.5)) / perLevel[l];
   const at = nodes.map((n, i) => new THREE.Vector3(X(pos[i][0]), Y(pos[i][0], pos[i][1]), 0));
   for (const n of nodes) for (const c of n.children) view.scene.add(polyline([at[c].toArray(), at[n.id].toArray()], COLORS.grid));
   const dots = new THREE.InstancedMesh(new THREE.CircleGeometry(0.012, 20), new THREE.MeshBasicMaterial(), nodes.length);
   const m = new THREE.Matrix4();
   nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeTranslation(at[i].x, at[i].y, 0.01)));
   view.scene.add(dots);
-  const labels = nodes.map((n, i) => view.label("", at[i].clone().add(new THREE.Vector3(0, -0.045, 0))));
-  view.label("Value: data and grad", new THREE.Vector3(0.02, 0.95, 0), "mg-left", "data");
-  view.label("operations", new THREE.Vector3(0.3, 0.95, 0), "mg-left", "ops");
-  view.label("topological order", new THREE.Vector3(0.48, 0.95, 0), "mg-left", "topo");
-  view.label("backward()", new THREE.Vector3(0.74, 0.95, 0), "mg-left", "backward");
+  // below the node on even levels, above it on odd ones: neighbouring levels' labels never meet, even on a phone
+  const labels = nodes.map((n, i) => (pos[i][0] === 0
+    ? view.label("", at[i].clone().add(new THREE.Vector3(0.02, 0, 0)), "mg-left")
+    : pos[i][0] % 2
+      ? view.label("", at[i].clone().add(new THREE.Vector3(-0.012, 0.02, 0)), "mg-over")
+      : view.label("", at[i].clone().add(new THREE.Vector3(-0.012, -0.02, 0)), "mg-under")));
+  // the four parts of the code, in two rows: each fits its half even on a phone
+  view.label("Value: data and grad", new THREE.Vector3(0.02, 0.965, 0), "mg-left", "data");
+  view.label("operations", new THREE.Vector3(0.02, 0.915, 0), "mg-left", "ops");
+  view.label("topological order", new THREE.Vector3(0.5, 0.965, 0), "mg-left", "topo");
+  view.label("backward()", new THREE.Vector3(0.5, 0.915, 0), "mg-left", "backward");
+  view.addShapes(() => at.map((p, i) => ({ at: p, radius: 0.012, owner: labels[i].el }))); // no label on a node
   const text = readout(view);
   text.style.top = "auto";
   text.style.bottom = "0.4rem";
@@ -48,7 +56,9 @@ export async function create({ stage, options, data, source }) {
       const current = done > 0 && order[done - 1].id === n.id;
       dots.setColorAt(i, color.set(current ? COLORS.chosen : final ? COLORS.rate : COLORS.bar));
       const name = n.label || n.op;
-      labels[i].set(`${name}\n${n.data.toPrecision(3)}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`);
+      const value = n.data.toPrecision(3);
+      const head = Number(name) === n.data ? "" : `${name} `; // a constant's name is its value: once is enough
+      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`); // two lines at most
     });
     dots.instanceColor.needsUpdate = true;
     const visiting = done > 0 ? order[done - 1] : null;

@@ -30,12 +30,15 @@ export async function create({ stage, data, manifest }) {
     const end = [0, 0, 0];
     end[a] = 1.6;
     scene.add(polyline([[-end[0], -end[1], -end[2]], end], COLORS.grid));
-    return view.label("", new THREE.Vector3(...end.map((v) => v * 1.08)));
+    return view.label("", new THREE.Vector3(...end.map((v) => v * 1.08)), "mg-strong");
   });
   const nameAxes = () => axes.forEach((l, a) => l.set(`PC${a + 1} ${(100 * d.pca.explained_variance_ratio[a]).toFixed(0)}%`));
   nameAxes();
   const labels = Array.from({ length: V }, (_, t) =>
-    view.label(tokenLabel(vocab, t), new THREE.Vector3(), `mg-left${t === vocab.BOS ? " mg-strong" : ""}`));
+    view.label(tokenLabel(vocab, t), new THREE.Vector3(),
+      `mg-left${t === vocab.BOS ? " mg-strong" : tokenClass(vocab, t) === "vowel" ? " mg-first" : ""}`));
+  const dots = Array.from({ length: V }, () => new THREE.Vector3()); // where each sphere is now
+  view.addShapes(() => dots.map((at, t) => ({ at, radius: 0.045, owner: labels[t].el })));
   view.label("rows of wte", new THREE.Vector3(-1.5, 1.5, 0), "", "points");
   orbit(view, { radius: 4.2 });
 
@@ -53,6 +56,7 @@ export async function create({ stage, data, manifest }) {
       for (let t = 0; t < V; t++) {
         const p = [0, 1, 2].map((i) => (1 - f) * at(k, t, i) + f * at(next, t, i));
         matrix.makeTranslation(p[0], p[1], p[2]);
+        dots[t].set(p[0], p[1], p[2]);
         spheres.setMatrixAt(t, matrix);
         labels[t].at.set(p[0] + 0.06, p[1], p[2]);
       }

@@ -1,7 +1,7 @@
 // The forward pass: gpt() for one position of a probe word (or a typed one), block by block, each with its real vector at
 // the step shown: embeddings, RMSNorm, q/k/v, the heads, attn_wo, residual, RMSNorm, mlp_fc1, ReLU, mlp_fc2,
 // residual, lm_head, softmax.
-import { THREE, createView, fmt, readout, row, select, setOptions, tokenLabel, vectorRow, wordField, wordUpdater } from "./shared.js";
+import { THREE, createView, fmt, readout, row, select, setOptions, tokenLabel, vectorRow, wordField, wordUpdater, stepNote } from "./shared.js";
 
 const BLOCKS = [ // [element id, label, where the vector lives in the trace]
   ["embed", "wte + wpe", (tr, L, p) => row(tr.x0, p)],
@@ -52,6 +52,16 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     posEl.value = String(pos);
   }
 
+  /** A row's summary that fits right of the rows (0.76 to the edge): fewer numbers on a narrow screen. */
+  function fitted(v) {
+    const room = (0.24 * view.box.clientWidth - 4) / 6.6; // characters of the labels' monospace font
+    for (let k = 3; k >= 1; k--) {
+      const t = `${v.length}: ${fmt(v, k)}`;
+      if (t.length <= room) return t;
+    }
+    return String(v.length).length + 1 <= room ? `${v.length}` : "";
+  }
+
   function draw(c, checkpoint, tr) {
     fillPositions([...tr.tokens, tr.targets[tr.targets.length - 1]]);
     const L = tr.layers[0];
@@ -62,7 +72,8 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
           const w = L.attn_weights.data.slice((h * n + pos) * n, (h * n + pos) * n + n);
           r.set(w.map((v, j) => (j <= pos ? v : 0)).concat(Array(block - n).fill(0)), 1);
         });
-        values[i].set(`p=${pos} reads ${pos + 1} position${pos ? "s" : ""}`);
+        const full = `p=${pos} reads ${pos + 1} position${pos ? "s" : ""}`;
+        values[i].set(full.length <= (0.24 * view.box.clientWidth - 4) / 6.6 ? full : `${pos + 1}`);
         return;
       }
       const v = get(tr, L, pos);
@@ -71,10 +82,10 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
         rows[i] = vectorRow(view, v.length, { x: 0.22, y: y(i), width: 0.52, height: rowH * 0.7 });
       }
       rows[i].set(v);
-      values[i].set(`${v.length}: ${fmt(v, 3)}`);
+      values[i].set(fitted(v));
     });
     const target = tr.targets[pos];
-    text.textContent = `“${words.word}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}; ` +
+    text.textContent = `“${words.word}” ${stepNote(words.manifest.checkpoints, c, step)}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}; ` +
       `p(next = ${tokenLabel(vocab, target)}) = ${row(tr.probs, pos)[target].toFixed(3)}, loss ${tr.losses[pos].toFixed(3)}`;
     view.requestRender();
   }

@@ -3,7 +3,7 @@
 // them. Stages move the camera along the path; the step control recolours the weights as they form in training.
 import {
   THREE, button, createView, diverging, loadCheckpoint, orbit, readout, row, select, setOptions,
-  tokenLabel, wordField, wordUpdater,
+  tokenLabel, wordField, wordUpdater, stepNote
 } from "./shared.js";
 
 const GAP = 3; // cells between two blocks of a stage
@@ -172,7 +172,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
 
   // The camera: an overview, then one stop per stage.
   const stops = [{ title: "The whole model", text: "every weight of state_dict, along the path gpt() takes; " +
-    "choose a stage, or drag to turn", box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
+    "choose a stage, or turn it (drag; on a touch screen, Turn first)", box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
     Math.min(...blocks.map((b) => b.top - b.rows)) - 9] }];
   stages.forEach((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
@@ -219,6 +219,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     describe();
   }
   view.onDispose(() => cancelAnimationFrame(flight));
+  orbitState.reset = () => go(current); // back to the stage's own view
 
   const prev = button(options, "◀ Previous stage", () => go(current - 1));
   const stageSelect = select(options, "Stage", stops.map((st, i) => [i, st.title]), (v) => go(Number(v)));
@@ -244,13 +245,14 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   const down = (e) => { pressed = [e.clientX, e.clientY]; };
   const click = (e) => {
     if (!pressed || Math.hypot(e.clientX - pressed[0], e.clientY - pressed[1]) > 4) return; // a drag, not a click
+    if (e.target.closest?.(".mg-element")) return; // a block's handle: its own click selects it
     const r = view.renderer.domElement.getBoundingClientRect();
     if (e.clientY < r.top) return; // on the readout
     raycaster.setFromCamera(new THREE.Vector2(((e.clientX - r.left) / r.width) * 2 - 1, 1 - ((e.clientY - r.top) / r.height) * 2), camera);
     const hit = raycaster.ray.intersectPlane(plane, new THREE.Vector3()); // every block lies in z = 0
     const b = hit && blocks.find((k) => hit.x >= k.x - width / 2 && hit.x <= k.x + k.cols - width / 2 &&
       hit.y <= k.top && hit.y >= k.top - k.rows);
-    view.link(b ? b.id : null, Boolean(b));
+    if (b) view.link(b.id, "select");
     if (b) view.highlight([b.id]);
     chosen = b || null;
     describe();
@@ -304,7 +306,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     pickRow(0, blocks.find((b) => b.id === "wte"), tr.tokens[pos]);
     pickRow(1, blocks.find((b) => b.id === "wpe"), pos);
     const target = tr.targets[pos];
-    shown = `“${words.word}” at step ${c}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}, ` +
+    shown = `“${words.word}” ${stepNote(words.manifest.checkpoints, c, step)}, position ${pos}: reads ${tokenLabel(vocab, tr.tokens[pos])}, ` +
       `p(next = ${tokenLabel(vocab, target)}) = ${row(tr.probs, pos)[target].toFixed(3)}`;
     describe();
     view.requestRender();

@@ -17,8 +17,11 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
   let pos = 0;
   let fresh = null; // {temperature, name, positions, step}: a name drawn on demand, shown instead of a recorded one
   let runStep = null; // the reader's run's step now
-  const X = (i) => 0.06 + (0.9 * (i + 0.5)) / V;
-  const barW = 0.9 / V;
+  // The strips start right of their names ("draw", "cache"): a wider margin on a narrow screen.
+  const L0 = Math.max(0.05, 50 / Math.max(view.box.clientWidth, 1));
+  const W = 0.95 - L0;
+  const X = (i) => L0 + 0.01 + (W * (i + 0.5)) / V;
+  const barW = W / V;
 
   const bars = new THREE.InstancedMesh(new THREE.PlaneGeometry(1, 1), new THREE.MeshBasicMaterial(), V);
   const strip = new THREE.InstancedMesh(new THREE.PlaneGeometry(1, 1), new THREE.MeshBasicMaterial(), V);
@@ -31,38 +34,36 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
     view.label(bos ? "BOS" : tokenLabel(vocab, i), new THREE.Vector3(X(i), 0.3, 0), "", bos ? "stop" : null);
   }
   view.label("probabilities", new THREE.Vector3(0.05, 0.9, 0), "mg-left", "probs");
-  view.label("draw", new THREE.Vector3(0.045, 0.2, 0), "mg-right", "draw");
-  view.label("cache", new THREE.Vector3(0.045, 0.08, 0), "mg-right", "cache");
+  view.label("draw", new THREE.Vector3(L0 - 0.005, 0.2, 0), "mg-right", "draw");
+  view.label("cache", new THREE.Vector3(L0 - 0.005, 0.08, 0), "mg-right", "cache");
   const cacheLabels = Array.from({ length: block }, (_, i) =>
-    view.label("", new THREE.Vector3(0.05 + (i + 0.5) * (0.9 / block), 0.08, 0.01)));
+    view.label("", new THREE.Vector3(L0 + (i + 0.5) * (W / block), 0.08, 0.01), "mg-inside")); // text in its cell
 
   const text = readout(view);
 
+  // One temperature: a recorded one shows the names drawn when the site was built (choose among them), any
+  // other draws a fresh name in the worker; "Draw a fresh name" draws one at the temperature shown.
+  const id = `mg-temperature-${++fields}`;
+  const tempLabel = Object.assign(document.createElement("label"), { textContent: "Temperature ", htmlFor: id });
+  const number = Object.assign(document.createElement("input"),
+    { type: "number", id, min: "0", max: "2", step: "0.1", value: String(temps[t]?.temperature ?? 0.5) });
+  const suggestions = Object.assign(document.createElement("datalist"), { id: `${id}-list` });
+  suggestions.append(...temps.map((x) => Object.assign(document.createElement("option"), { value: String(x.temperature) })));
+  number.setAttribute("list", suggestions.id);
+  tempLabel.append(number, suggestions);
+  options.append(tempLabel);
   const sampleSelect = () => temps[t].samples.map((x, i) => [i, `${i + 1}: ${x.name || "(empty)"}`]);
-  if (temps.length) {
-    select(options, "Temperature", temps.map((x, i) => [i, String(x.temperature)]), (v) => {
-      t = Number(v);
-      setOptions(sampleEl, sampleSelect());
-      s = 0; pos = 0; fresh = null; update();
-    }).value = String(t);
-  }
   const pick = (v) => { s = Number(v); pos = 0; fresh = null; update(); };
-  const sampleEl = temps.length ? select(options, "Sample", sampleSelect(), pick) : null;
+  const sampleEl = temps.length ? select(options, "Recorded sample", sampleSelect(), pick) : null;
+  number.addEventListener("change", () => {
+    const recorded = temps.findIndex((x) => x.temperature === Number(number.value));
+    if (recorded < 0 || number.value === "") return draw();
+    t = recorded;
+    setOptions(sampleEl, sampleSelect());
+    s = 0; pos = 0; fresh = null; update();
+  });
   const previous = button(options, "◀ Previous position", () => { pos = Math.max(pos - 1, 0); update(); });
   const next = button(options, "Next position ▶", () => { pos = Math.min(pos + 1, positions().length - 1); update(); });
-
-  // Any temperature in (0, max]: a slider and a number field, one value; the port checks it and says what is wrong.
-  const id = `mg-any-temperature-${++fields}`;
-  const anyLabel = Object.assign(document.createElement("label"), { textContent: "Any temperature ", htmlFor: id });
-  const number = Object.assign(document.createElement("input"),
-    { type: "number", id, min: "0", max: "2", step: "0.01", value: "1" });
-  const slider = Object.assign(document.createElement("input"),
-    { type: "range", min: "0.05", max: "2", step: "0.05", value: "1" });
-  slider.setAttribute("aria-label", "Any temperature (slider)");
-  slider.addEventListener("input", () => { number.value = slider.value; });
-  number.addEventListener("input", () => { if (number.value !== "") slider.value = number.value; });
-  number.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); draw(); } });
-  options.append(anyLabel, number, slider);
   button(options, "Draw a fresh name", () => draw());
   const message = Object.assign(document.createElement("span"), { className: "mg-scene-message" });
   message.setAttribute("role", "status");
@@ -104,28 +105,29 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
       return;
     }
     const p = positions()[pos];
+    if (sampleEl) sampleEl.disabled = Boolean(fresh); // a fresh name is no recorded sample
     previous.disabled = pos === 0;
     next.disabled = pos === positions().length - 1;
     const probs = p.probs;
     const total = probs.reduce((a, b) => a + b, 0);
     const top = Math.max(...probs, 1e-12);
-    let left = 0.05;
+    let left = L0;
     for (let i = 0; i < V; i++) {
       const h = 0.45 * (probs[i] / top) + 0.002;
       matrix.makeScale(barW * 0.8, h, 1).setPosition(X(i), 0.35 + h / 2, 0);
       bars.setMatrixAt(i, matrix);
       bars.setColorAt(i, color.set(i === p.token ? COLORS.chosen : i === p.argmax ? COLORS.argmax : COLORS.bar));
-      const w = (0.9 * probs[i]) / total;
+      const w = (W * probs[i]) / total;
       matrix.makeScale(Math.max(w, 1e-6), 0.05, 1).setPosition(left + w / 2, 0.2, 0);
       strip.setMatrixAt(i, matrix);
       strip.setColorAt(i, color.set(i === p.token ? COLORS.chosen : i % 2 ? COLORS.bar : COLORS.grid));
       left += w;
     }
-    drawMarker.position.set(0.05 + 0.9 * p.draw, 0.2, 0.02);
+    drawMarker.position.set(L0 + W * p.draw, 0.2, 0.02);
     const read = [vocab.BOS, ...positions().slice(0, pos).map((x) => x.token)];
     for (let i = 0; i < block; i++) {
       const on = i < read.length;
-      matrix.makeScale(on ? 0.9 / block - 0.004 : 0, on ? 0.06 : 0, 1).setPosition(0.05 + (i + 0.5) * (0.9 / block), 0.08, 0);
+      matrix.makeScale(on ? W / block - 0.004 : 0, on ? 0.06 : 0, 1).setPosition(L0 + (i + 0.5) * (W / block), 0.08, 0);
       cache.setMatrixAt(i, matrix);
       cache.setColorAt(i, color.set(i === read.length - 1 ? COLORS.chosen : COLORS.grid));
       cacheLabels[i].set(on ? tokenLabel(vocab, read[i]) : "");
@@ -150,7 +152,7 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
   }
   update();
   if (source.live) {
-    number.value = slider.value = "0.5";
+    number.value = "0.5";
     await draw();
   }
 

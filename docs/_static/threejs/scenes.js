@@ -43,6 +43,8 @@ const entries = figures.map((fig) => ({
   generation: 0,
   timeAxis: fig.dataset.timeAxis === "true",
   links: JSON.parse(fig.dataset.links || "{}"), // element id -> lines of microgpt.py
+  code: JSON.parse(fig.dataset.code || "{}"), // line -> [its address, its text]
+  excerpt: fig.querySelector("[data-scene-excerpt]"),
 }));
 
 let step = 0;
@@ -100,7 +102,7 @@ async function start(entry) {
     if (!current()) return; // scrolled away, or evicted for another scene, while loading
     entry.options = document.createElement("div");
     entry.options.className = "mg-scene-options";
-    entry.stage.after(entry.options);
+    (entry.excerpt ?? entry.stage).after(entry.options);
     const scene = await module.create({
       stage: entry.stage, options: entry.options, data, manifest, reducedMotion,
       snapshotUrl, fetchJSON: from.fetchJSON, step, source: from,
@@ -122,8 +124,9 @@ async function start(entry) {
     };
     scene.canvas.addEventListener("webglcontextlost", entry.onLost);
     scene.canvas.addEventListener("webglcontextrestored", entry.onRestored);
-    scene.link((id, scroll) => lightLines(entry, id, scroll));
+    scene.link((id, how) => onLink(entry, id, how));
     entry.live = scene;
+    scene.select(selection?.entry === entry ? selection.id : null);
     if (litLine !== null) scene.highlight(Object.keys(entry.links).filter((id) => entry.links[id].includes(litLine)));
     entry.fig.mgScene = scene; // for the tests: its elements and three.js's memory counters
     entry.fig.dataset.source = from.live ? "live" : "recorded";
@@ -178,7 +181,7 @@ function makeControl(first) {
   const output = document.createElement("output");
   output.htmlFor = range.id;
   bar.append(play, label, range, output);
-  first.fig.before(bar);
+  first.fig.prepend(bar); // the scene's own control (it drives the page's other time-axis scenes too)
 
   let timer = 0;
   const pause = () => {
@@ -204,18 +207,70 @@ function makeControl(first) {
 }
 
 // Lines <-> scene elements: the mapping comes from each figure's data-links (one JSON file in the package).
-function lightLines(entry, id, scroll) {
+// Selecting an element (click, tap, Enter) keeps its lines lit, here and in the scene's excerpt, until another
+// selection or Escape; hovering or focusing one only previews its lines. Neither scrolls the page.
+let selection = null; // {entry, id}
+
+const linesOf = (entry, id) => (id && entry.links[id]) || [];
+
+function lightLines(lines) {
   for (const el of document.querySelectorAll(".mg-line.mg-lit")) el.classList.remove("mg-lit");
-  let first = null;
-  for (const n of (id && entry.links[id]) || []) {
-    const line = document.getElementById(`L${n}`);
-    if (line) {
-      line.classList.add("mg-lit");
-      first ??= line;
-    }
-  }
-  if (scroll && first) first.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
+  for (const n of lines) for (const el of document.querySelectorAll(`.mg-line[data-line="${n}"]`)) el.classList.add("mg-lit");
 }
+
+function onLink(entry, id, how) {
+  if (how === "select") return select(id === null ? null : { entry, id });
+  lightLines(id ? linesOf(entry, id) : selection ? linesOf(selection.entry, selection.id) : []);
+}
+
+function select(next) {
+  selection = next;
+  for (const e of entries) {
+    e.live?.select(selection?.entry === e ? selection.id : null);
+    showExcerpt(e);
+  }
+  lightLines(selection ? linesOf(selection.entry, selection.id) : []);
+}
+
+/** "lines 39–41, 43–45" from [39, 40, 41, 43, 44, 45]. */
+function span(lines) {
+  const runs = [];
+  for (const n of [...lines].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  const text = runs.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(", ");
+  return `${lines.length > 1 ? "lines" : "line"} ${text}`;
+}
+
+/** The scene's excerpt: the selected element's line numbers and first line of code, linking to the line. */
+function showExcerpt(entry) {
+  const box = entry.excerpt;
+  if (!box) return;
+  const id = selection?.entry === entry ? selection.id : null;
+  const lines = linesOf(entry, id);
+  box.replaceChildren();
+  box.dataset.lines = lines.join(",");
+  box.hidden = !lines.length;
+  if (!lines.length) return;
+  const [href, code] = entry.code[lines[0]] ?? ["", ""];
+  const link = Object.assign(document.createElement("a"), { href, textContent: `microgpt.py ${span(lines)}` });
+  link.addEventListener("click", (ev) => { // shown on this page (maybe without an anchor): go there
+    const line = document.querySelector(`.mg-line[data-line="${lines[0]}"]`);
+    if (!line) return;
+    ev.preventDefault();
+    line.scrollIntoView({ block: "center", behavior: reducedMotion ? "auto" : "smooth" });
+    line.querySelector("a")?.focus({ preventScroll: true });
+  });
+  const text = Object.assign(document.createElement("code"), { textContent: code.trim() + (lines.length > 1 ? " …" : "") });
+  const clear = Object.assign(document.createElement("button"), { type: "button", textContent: "Clear" });
+  clear.setAttribute("aria-label", "Clear the selection (Escape)");
+  clear.addEventListener("click", () => select(null));
+  box.append(link, " ", text, " ", clear);
+}
+
+addEventListener("keydown", (ev) => { if (ev.key === "Escape" && selection) select(null); });
 
 let litLine = null;
 function lightElements(line) {
@@ -421,7 +476,20 @@ function makeSwitch() {
   return { box, radios };
 }
 
+/** Each caption names the run its scene draws: the recorded one, or the reader's with its steps. */
+function showSource() {
+  for (const e of entries) {
+    const el = e.fig.querySelector("[data-caption-source]");
+    if (!el) continue;
+    el.dataset.recorded ??= el.textContent;
+    el.textContent = source.live
+      ? `Drawn from your run, trained ${run.status.step} of ${run.status.num_steps} steps.`
+      : el.dataset.recorded;
+  }
+}
+
 function showSwitch() {
+  showSource();
   if (!switcher) return;
   const exists = Boolean(run?.exists);
   switcher.box.hidden = !exists;

@@ -54,9 +54,11 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     renderer.render(scene, camera);
   }
   /** Pull labels that stick out sideways back inside the canvas; then fade every label that would cover one
-   *  placed before it: element handles first, then bold ones. */
+   *  placed before it (element handles first, then bold ones, then those marked first), or a drawn shape the
+   *  scene registered (addShapes) other than its own. */
   function declutter() {
-    const rank = (el) => (el.dataset.element ? 0 : el.classList.contains("mg-strong") ? 1 : 2);
+    const rank = (el) => (el.dataset.element ? 0 : el.classList.contains("mg-strong") ? 1 :
+      el.classList.contains("mg-first") ? 2 : 3);
     const shown = [...labels.children].filter((el) => !el.hidden && el.textContent);
     for (const el of shown) el.style.marginLeft = "";
     const edge = box.getBoundingClientRect();
@@ -69,14 +71,35 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
       }
     });
     const order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
+    const meets = (r, k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1;
+    const drawn = shapeRects(edge);
     const kept = [];
     for (const i of order) {
       const r = rects[i];
-      const crowded = kept.some((k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1);
+      const crowded = kept.some((k) => meets(r, k)) || drawn.some((k) => k.owner !== shown[i] && meets(r, k));
       shown[i].classList.toggle("mg-crowded", crowded);
+      if (shown[i].dataset.element) shown[i].tabIndex = crowded ? -1 : 0; // nor is a faded one
       if (!crowded) kept.push(r);
     }
     for (const el of labels.children) if (el.hidden) el.classList.remove("mg-crowded");
+  }
+  const shapes = []; // functions returning [{at: world point, radius: world size, owner: its label's element}]
+  /** The screen boxes of the registered shapes (dots, nodes): labels must not cover them. */
+  function shapeRects(edge) {
+    const right = new THREE.Vector3().setFromMatrixColumn(camera.matrixWorld, 0);
+    const out = [];
+    for (const get of shapes) {
+      for (const { at, radius, owner = null } of get()) {
+        const c = at.clone().project(camera);
+        if (c.z > 1 || c.z < -1) continue;
+        const e = at.clone().addScaledVector(right, radius).project(camera);
+        const x = edge.left + ((c.x + 1) / 2) * edge.width;
+        const y = edge.top + ((1 - c.y) / 2) * edge.height;
+        const r = Math.max(2, Math.hypot(((e.x - c.x) / 2) * edge.width, ((e.y - c.y) / 2) * edge.height));
+        out.push({ left: x - r, right: x + r, top: y - r, bottom: y + r, owner });
+      }
+    }
+    return out;
   }
   function requestRender() {
     if (!frame) frame = requestAnimationFrame(render);
@@ -97,6 +120,13 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
 
   const elements = new Map(); // element id -> its handles (buttons over the canvas)
   let linkTo = () => {};
+  let selected = null; // the element the reader selected: its handles are pressed
+
+  /** Mark the handles of the selected element (null: none) as pressed. */
+  function select(id) {
+    selected = id;
+    for (const [key, els] of elements) for (const el of els) el.setAttribute("aria-pressed", String(key === id));
+  }
 
   /** A text label at a 3D point, re-placed on every render; text is inserted as text.
    *  With `element`, the label is a button: hovering, focusing or clicking it shows the lines that make it. */
@@ -108,12 +138,13 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
       el.type = "button";
       el.classList.add("mg-element");
       el.dataset.element = element;
-      el.title = "Show the lines of microgpt.py that compute this"; // the name stays the visible text
-      el.addEventListener("mouseenter", () => linkTo(element, false));
-      el.addEventListener("mouseleave", () => linkTo(null, false));
-      el.addEventListener("focus", () => linkTo(element, true));
-      el.addEventListener("blur", () => linkTo(null, false));
-      el.addEventListener("click", () => linkTo(element, true));
+      el.title = "Select to show the lines of microgpt.py that compute this"; // the name stays the visible text
+      el.setAttribute("aria-pressed", String(element === selected));
+      el.addEventListener("mouseenter", () => linkTo(element, "preview"));
+      el.addEventListener("mouseleave", () => linkTo(null, "preview"));
+      el.addEventListener("focus", () => linkTo(element, "preview"));
+      el.addEventListener("blur", () => linkTo(null, "preview"));
+      el.addEventListener("click", () => linkTo(element === selected ? null : element, "select"));
       if (!elements.has(element)) elements.set(element, []);
       elements.get(element).push(el);
     }
@@ -124,6 +155,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
       el.style.left = `${((p.x + 1) / 2) * 100}%`;
       el.style.top = `${((1 - p.y) / 2) * 100}%`;
       el.hidden = p.z > 1 || p.z < -1 || Math.abs(p.x) > 1.02 || Math.abs(p.y) > 1.02; // behind or out of view
+      if (element) el.tabIndex = el.hidden ? -1 : 0; // a hidden handle is no tab stop
     };
     beforeRender.push(place);
     return { el, at, set: (t) => { el.textContent = t; } };
@@ -168,25 +200,30 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     onDispose: (fn) => cleanups.push(fn),
     onBeforeRender: (fn) => beforeRender.push(fn),
     onHighlight: (fn) => highlighters.push(fn),
+    /** Drawn shapes labels must not cover: fn() -> [{at, radius, owner}] in world units, read at each render. */
+    addShapes: (fn) => shapes.push(fn),
     /** The scene's side of line linking: ids of its elements, and where to report hover/focus/click. */
     elementIds: () => [...elements.keys()],
     linkWith: (fn) => { linkTo = fn; },
-    /** Report an element as if its handle were focused (scroll) or hovered: e.g. on a click in the canvas. */
-    link: (id, scroll) => linkTo(id, scroll),
+    /** Report an element as if its handle were clicked ("select") or hovered ("preview"): e.g. from the canvas. */
+    link: (id, how) => linkTo(id, how),
     /** The handle for what a scene returns to the loader. */
     handle: (extra) => ({
-      canvas: renderer.domElement, dispose, highlight, setStep() {},
+      canvas: renderer.domElement, dispose, highlight, select, setStep() {},
       elements: () => [...elements.keys()], link: (fn) => { linkTo = fn; },
       memory: () => ({ ...renderer.info.memory }), ...extra,
     }),
   };
 }
 
-/** Orbit the camera around `target`: drag with a pointer, or arrow keys and +/- on the focused stage.
- *  The returned state's `place()` applies a changed target, base distance (`base`), radius or angles. */
+/** Orbit the camera around `target`: drag with a mouse, or arrow keys and +/- on the focused stage. A finger
+ *  scrolls the page as it does anywhere else; it turns the scene only in turn mode (the "Turn" button), and
+ *  "Reset view" puts the camera back. The returned state's `place()` applies a changed target, base distance
+ *  (`base`), radius or angles; a scene may replace its `reset()`. */
 export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 0.6, phi = 1.1 } = {}) {
   const { camera, stage, requestRender } = view;
-  const state = { radius, theta, phi, target, base: radius };
+  const state = { radius, theta, phi, target, base: radius, turning: false };
+  const start = { radius, theta, phi, target: target.clone() };
   const place = () => {
     state.phi = Math.min(Math.max(state.phi, 0.15), Math.PI - 0.15);
     state.radius = Math.min(Math.max(state.radius, state.base * 0.4), state.base * 3);
@@ -194,8 +231,18 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
     camera.lookAt(state.target);
     requestRender();
   };
+  state.reset = () => {
+    Object.assign(state, { radius: start.radius, theta: start.theta, phi: start.phi, base: start.radius });
+    state.target.copy(start.target);
+    place();
+  };
   let drag = null;
-  const down = (e) => { drag = { x: e.clientX, y: e.clientY }; stage.setPointerCapture?.(e.pointerId); };
+  const down = (e) => {
+    if (e.pointerType === "touch" && !state.turning) return; // a swipe scrolls the page
+    if (e.target.closest?.("button, a, input, select")) return;
+    drag = { x: e.clientX, y: e.clientY };
+    stage.setPointerCapture?.(e.pointerId);
+  };
   const move = (e) => {
     if (!drag) return;
     state.theta -= (e.clientX - drag.x) * 0.01;
@@ -208,14 +255,22 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
     const moves = { ArrowLeft: [0.1, 0, 1], ArrowRight: [-0.1, 0, 1], ArrowUp: [0, -0.1, 1], ArrowDown: [0, 0.1, 1],
       "+": [0, 0, 0.9], "=": [0, 0, 0.9], "-": [0, 0, 1.1] };
     const m = moves[e.key];
-    if (!m) return;
+    if (!m || e.target !== stage) return;
     e.preventDefault();
     state.theta += m[0];
     state.phi += m[1];
     state.radius *= m[2];
     place();
   };
-  stage.tabIndex = 0;
+  const bar = stage.closest("figure")?.querySelector(".mg-scene-options") ?? stage;
+  const turn = button(bar, "Turn", () => {
+    state.turning = !state.turning;
+    turn.setAttribute("aria-pressed", String(state.turning));
+    stage.classList.toggle("mg-turning", state.turning); // touch-action: none, while turning
+  });
+  turn.setAttribute("aria-pressed", "false");
+  turn.title = "Turn the scene with a finger (a swipe scrolls the page otherwise)";
+  const reset = button(bar, "Reset view", () => state.reset());
   stage.addEventListener("pointerdown", down);
   stage.addEventListener("pointermove", move);
   stage.addEventListener("pointerup", up);
@@ -227,7 +282,9 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
     stage.removeEventListener("pointerup", up);
     stage.removeEventListener("pointercancel", up);
     stage.removeEventListener("keydown", key);
-    stage.removeAttribute("tabindex");
+    stage.classList.remove("mg-turning");
+    turn.remove();
+    reset.remove();
   });
   state.place = place;
   place();
@@ -376,7 +433,7 @@ export function wordField(container, probes, value, onWord) {
     say(text, error = false) {
       message.textContent = text;
       message.classList.toggle("mg-error", error);
-      input.toggleAttribute("aria-invalid", error);
+      input.setAttribute("aria-invalid", String(error));
     },
   };
 }
@@ -388,6 +445,13 @@ export async function traceOf(source, manifest, c, checkpoint, word, field) {
   const size = await source.runtimeNote();
   if (size) field.say(`Tracing a word of your own runs this port in your browser: loading the Python runtime (${size}, once)…`);
   return source.trace(word, c, checkpoint, manifest);
+}
+
+/** "at step 100" for a checkpoint shown at its own step; between checkpoints, says it is the nearest one kept. */
+export function stepNote(checkpoints, c, step) {
+  if (step === undefined || step === null || c === step) return `at step ${c}`;
+  const every = checkpoints.length > 1 ? checkpoints[1] - checkpoints[0] : 0;
+  return `at step ${c}, the recorded checkpoint nearest step ${step}${every ? ` (one every ${every} steps)` : ""}`;
 }
 
 /** Update a scene for a word: load the checkpoint at `step`, trace `word` there, then draw(c, checkpoint, trace).
@@ -408,7 +472,11 @@ export function wordUpdater({ manifest: first, snapshotUrl, fetchJSON, source },
       return;
     }
     if (mine !== request) return;
-    field.say("");
+    if (trace.word && trace.word !== state.word) { // read as the model reads it (e.g. its case folded)
+      state.word = trace.word;
+      field.input.value = trace.word;
+    }
+    field.say(trace.note ?? "");
     draw(c, checkpoint, trace);
   };
   return state;

@@ -1,6 +1,6 @@
 // Tokens in: a probe word's (or a typed word's) characters -> token ids (BOS at both ends) -> their rows of wte plus rows of wpe ->
 // the sum, and that sum RMS-normalised: what gpt() starts from at each position.
-import { THREE, createView, readout, row, tokenLabel, vectorRow, wordField, wordUpdater } from "./shared.js";
+import { THREE, createView, readout, row, tokenLabel, vectorRow, wordField, wordUpdater, stepNote } from "./shared.js";
 
 export async function create({ stage, options, manifest, snapshotUrl, fetchJSON, source, step: initialStep }) {
   const view = createView(stage, { orthographic: true });
@@ -38,7 +38,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       view.label(`${tokenLabel(vocab, tok)} → ${tok}`, new THREE.Vector3(0.05, y(t), 0), "mg-left");
       [row(sd.wte, tok), row(sd.wpe, t), row(trace.x0, t), row(trace.x_norm0, t)].forEach((v, col) => rows[t][col].set(v, scales[col]));
     });
-    text.textContent = `“${words.word}” at step ${c}: each row is one position, reading the token on the left; ` +
+    text.textContent = `“${words.word}” ${stepNote(words.manifest.checkpoints, c, step)}: each row is one position, reading the token on the left; ` +
       "its row of wte plus its position's row of wpe, summed, then rescaled to unit RMS (blue < 0 < orange)";
     view.requestRender();
   }

@@ -45,11 +45,11 @@ export async function create({ stage, data }) {
     curves.add(polyline([[X(0), 0.38, 0], [X(n), 0.38, 0]], COLORS.grid));
 
     for (let v = Math.ceil(lo * 2) / 2; v <= hi; v += 0.5) label(v.toFixed(1), new THREE.Vector3(0.07, Y(v), 0), "mg-right");
-    label("−ln(1/27)", new THREE.Vector3(X(n) - 0.01, Y(baseline) + 0.03, 0), "mg-right");
+    label("dashed: −ln(1/27)", new THREE.Vector3(X(n), 0.95, 0), "mg-right"); // above the curves, never on them
     label(`${maxRate}`, new THREE.Vector3(0.07, R(maxRate), 0), "mg-right");
     label("loss", new THREE.Vector3(0.09, 0.95, 0), "mg-left", "loss");
     label("learning rate", new THREE.Vector3(0.09, 0.3, 0), "mg-left", "learning_rate");
-    label("step", new THREE.Vector3(0.99, 0.11, 0), "mg-right", "step");
+    label("step", new THREE.Vector3((X(0) + X(n / 4)) / 2, 0.03, 0), "", "step"); // in the tick row, between ticks
     label("0", new THREE.Vector3(0.07, R(0), 0), "mg-right");
     for (const s of new Set([0, Math.round(n / 4), Math.round(n / 2), Math.round((3 * n) / 4), n])) {
       label(String(s), new THREE.Vector3(X(s), 0.03, 0));

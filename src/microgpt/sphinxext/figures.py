@@ -108,7 +108,7 @@ class ComputedRole(SphinxRole):
 SMALL = 10  # whole numbers up to this are counts and indices a reader checks by eye ("position 4", "two heads")
 PROSE_DIRECTIVES = {"grid", "grid-item", "grid-item-card", "card", "glossary", "note", "tip", "important", "warning",
                     "seealso", "admonition", "dropdown", "tab-set", "tab-item", "margin", "sidebar", "topic"}
-PROSE_OPTIONS = {"caption", "alt"}  # of any directive: read by people, so held to the same rule
+PROSE_OPTIONS = {"caption", "controls", "alt"}  # of any directive: read by people, so held to the same rule
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})\s*(?:\{([\w:-]+)\})?(.*)$")
 OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
 COMMENT = re.compile(r"(?:^|\s)#\s+(.*)$")  # a comment in shell or Python code: `#` after a space, then a space

@@ -8,6 +8,7 @@ Pages without code cells offer no download.
 """
 
 import base64
+import html
 import json
 import posixpath
 import re
@@ -260,7 +261,9 @@ def write_notebook(app, doctree, docname):
     name = target.name
     para = nodes.paragraph(classes=["mg-notebook-link"])
     para += nodes.Text("Run this page yourself: ")
-    para += nodes.reference("", f"download {name}", refuri=name, classes=["mg-download"])
+    link = html.escape(name, quote=True)  # `download`: saved as a file, not opened as JSON text
+    para += nodes.raw("", f'<a class="reference external mg-download" href="{link}" download>download {link}</a>',
+                      format="html")
     para += nodes.Text(" (with its outputs) and open it in Jupyter, after installing the package as its first cell "
                        "says.")
     sections = list(doctree.findall(nodes.section))

@@ -64,8 +64,11 @@ def visit_original_html(self, node):
     rows = []
     for n in range(first, last + 1):
         anchor = f' id="L{n}"' if own_page else ""  # L<N> only on the section's own page: one per line in the site
+        # the number is drawn from data-n (no text for search excerpts or copies) and is no tab stop: the anchors
+        # still work, and the block itself is one (site.css: code scrolls in its own box)
         rows.append(f'<span class="mg-line"{anchor} data-line="{n}"><a class="mg-ln" href="{href}#L{n}" '
-                    f'aria-label="line {n}">{n}</a><span class="mg-src">{lines[n - 1] or " "}</span></span>')
+                    f'aria-label="line {n}" data-n="{n}" tabindex="-1"></a>'
+                    f'<span class="mg-src">{lines[n - 1] or " "}</span>\n</span>')
     rows = "".join(rows)
     title = f"microgpt.py, line {first}" if first == last else f"microgpt.py, lines {first}–{last}"
     self.body.append(
@@ -100,16 +103,17 @@ def visit_section_map_html(self, node):
         uri = section_uri(builder, s.id)
         lines = f"{s.first}–{s.last}"
         bar.append(f'<a class="mg-map-block" href="{uri}#L{s.first}" style="flex-grow:{len(s.lines)}" '
-                   f'data-section="{s.id}" title="{html.escape(s.title)}: lines {lines}">'
+                   f'data-section="{s.id}" title="{html.escape(s.title)}: lines {lines}">\n'
                    f'<span>{html.escape(s.id)}</span></a>')
-        rows.append(f'<tr><td><a href="{uri}">{html.escape(s.title)}</a></td>'
-                    f'<td><a href="{uri}#L{s.first}">lines {lines}</a></td>'
-                    f'<td>{len(s.lines)}</td><td><code>{s.module}</code></td></tr>')
+        rows.append(f'<tr>\n<td><a href="{uri}">{html.escape(s.title)}</a></td>\n'  # newlines: words apart in
+                    f'<td><a href="{uri}#L{s.first}">lines {lines}</a></td>\n'  # search excerpts
+                    f'<td>{len(s.lines)}</td>\n<td><code>{s.module}</code></td>\n</tr>\n')
     self.body.append(
         f'<div class="mg-map"><nav class="mg-map-bar" aria-label="microgpt.py, '
         f'{REFERENCE_LINES} lines, by section">{"".join(bar)}</nav>'
-        '<table class="mg-map-table"><thead><tr><th>Section</th><th>Lines of microgpt.py</th><th>Count</th>'
-        f'<th>Ported in</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+        '<div class="mg-map-scroll"><table class="mg-map-table"><thead><tr><th>Section</th>\n'
+        '<th>Lines of microgpt.py</th>\n<th>Count</th>\n'
+        f'<th>Ported in</th></tr></thead>\n<tbody>{"".join(rows)}</tbody></table></div></div>')
     raise nodes.SkipNode
 
 
@@ -121,9 +125,18 @@ def check_section_pages(app, env):
             logger.warning(f"section {s.id!r} has no page {doc!r} (microgpt_section_doc)", type="microgpt")
 
 
+def focusable_code(app, pagename, templatename, context, doctree):
+    """Every code block is one tab stop: it scrolls sideways in its own box (site.css), and a keyboard must reach
+    it (its line numbers are not tab stops)."""
+    if "body" in context:
+        body = context["body"]
+        context["body"] = body.replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
+
+
 def setup_original(app):
     add_html_node(app, original_lines, visit_original_html)
     add_html_node(app, section_map, visit_section_map_html)
     app.add_directive("microgpt-original", OriginalDirective)
     app.add_directive("microgpt-section-map", SectionMapDirective)
     app.connect("env-check-consistency", check_section_pages)
+    app.connect("html-page-context", focusable_code)

@@ -5,8 +5,14 @@
     :lines: 151-185
     :height: 360
     :caption: The loss of every step.
+    :controls: Move the step control to follow training.
     :alt: Loss per training step, falling from 3.4 to about 2.4.
     ```
+
+The caption says what the picture shows; `:controls:` how to work the scene's controls, shown only while the
+scene is live (not under its static picture, nor in the notebook); the figure adds which run it draws. A scene
+placed without a caption (the scenes and live pages) takes the caption, controls, alt text and lines of the scene
+on its own page (scene_links.json's "page").
 
 The directive checks the snapshot when the page is read (it exists, lies in the docs source, follows the schema,
 has this site's format version), writes plain markup with data- attributes and a static fallback drawn from the
@@ -28,7 +34,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ..sections import REFERENCE_LINES, section_of
 from . import fallbacks
-from .shared import add_html_node, parse_range, track_docs
+from .shared import add_html_node, parse_range, reference_lines, section_doc, track_docs
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +73,20 @@ def nonempty(text: str) -> str:
 
 class SceneDirective(SphinxDirective):
     required_arguments = 1
-    option_spec = {"snapshot": nonempty, "height": height, "caption": nonempty, "lines": nonempty, "alt": nonempty}
+    option_spec = {"snapshot": nonempty, "height": height, "caption": nonempty, "controls": nonempty,
+                   "lines": nonempty, "alt": nonempty}
+
+    def own_page_options(self, name: str) -> dict:
+        """The options of the scene on its own page, for a scene placed elsewhere without a caption."""
+        doc = section_doc(self.config, LINKS[name]["page"])
+        if doc == self.env.docname or "caption" in self.options:
+            return {}
+        path = Path(self.env.doc2path(doc))
+        self.env.note_dependency(str(path))
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        block = (re.search(rf"^```\{{scene\}} {name}\n((?::\w+:.*\n)*)```", text, re.M)  # MyST
+                 or re.search(rf"^\.\. scene:: {name}\n((?:[ \t]+:\w+:.*\n)*)", text, re.M))  # reStructuredText
+        return dict(re.findall(r"^\s*:(\w+): *(.*)$", block.group(1), re.M)) if block else {}
 
     def run(self):
         name = self.arguments[0]
@@ -81,18 +100,22 @@ class SceneDirective(SphinxDirective):
         if doc["metadata"]["kind"] != kind:
             raise self.error(f"scene {name!r} draws a {kind!r} snapshot; {snapshot} is a "
                              f"{doc['metadata']['kind']!r} snapshot")
+        options = {**self.own_page_options(name), **self.options}
         lines = ""
-        if "lines" in self.options:
+        if "lines" in options:
             try:
-                first, last = parse_range(self.options["lines"], 1, REFERENCE_LINES)
+                first, last = parse_range(options["lines"], 1, REFERENCE_LINES)
             except ValueError as e:
                 raise self.error(f":lines: {e} (microgpt.py has lines 1-{REFERENCE_LINES})") from None
             lines = f"{first}-{last}"
         rel = Path(path).relative_to(Path(self.env.srcdir).resolve()).as_posix()
-        alt = self.options.get("alt", f"The {name} scene, drawn from {rel}.")
-        node = scene_figure(scene=name, snapshot=rel, height=self.options.get("height", 380), lines=lines, alt=alt,
-                            steps=doc["metadata"]["train"]["num_steps"],
-                            caption=self.options.get("caption", ""), fallback=self.fallback(name, doc, manifest, path))
+        alt = options.get("alt", f"The {name} scene.")
+        code = {n: reference_lines(self.env.srcdir, self.config)[n - 1]
+                for lines_ in LINKS[name]["elements"].values() for n in lines_}
+        node = scene_figure(scene=name, snapshot=rel, height=int(options.get("height", 380)), lines=lines, alt=alt,
+                            steps=doc["metadata"]["train"]["num_steps"], code=code,
+                            caption=options.get("caption", ""), controls=options.get("controls", ""),
+                            fallback=spaced(self.fallback(name, doc, manifest, path)))
         node += nodes.paragraph(alt, alt)  # what builders other than HTML show
         self.set_source_info(node)
         self.env.note_dependency(str(path))
@@ -152,6 +175,12 @@ class SceneDirective(SphinxDirective):
         return fallbacks.forward(checkpoint, probe, vocab)
 
 
+def spaced(markup: str) -> str:
+    """A line break after each cell and text of a static picture: a search excerpt (the page's text) reads words,
+    not "wtewpelayer0.attn_wq"."""
+    return re.sub(r"(</(?:td|th|tr|caption|text)>)", "\\1\n", markup)
+
+
 def visit_scene_html(self, node):
     import html
 
@@ -160,7 +189,19 @@ def visit_scene_html(self, node):
     attrs = {"data-scene": node["scene"], "data-snapshot": url, "data-height": str(node["height"]),
              "data-time-axis": "true" if node["scene"] in TIME_AXIS else "false", "data-steps": str(node["steps"]),
              "data-links": json.dumps(LINKS[node["scene"]]["elements"], sort_keys=True, separators=(",", ":"))}
-    caption = html.escape(node["caption"])
+    code = {}
+    for n, text in sorted(node["code"].items()):  # the excerpt's lines: each links to its line on its own page
+        doc = self.builder.config.microgpt_section_doc.format(id=section_of(n).id)
+        page = "" if doc == self.builder.current_docname else self.builder.get_relative_uri(
+            self.builder.current_docname, doc)
+        code[n] = [f"{page}#L{n}", text]
+    attrs["data-code"] = json.dumps(code, separators=(",", ":"))
+    steps = node["steps"]
+    source = (f'<span class="mg-caption-source" data-caption-source>Drawn from the run recorded when this site was '
+              f'built ({steps} steps).</span>')
+    caption = f'{html.escape(node["caption"])} {source}'
+    if node["controls"]:
+        caption += f' <span class="mg-caption-controls">{html.escape(node["controls"])}</span>'
     if node["lines"]:
         attrs["data-lines"] = node["lines"]
         first, last = (int(x) for x in node["lines"].split("-"))
@@ -172,7 +213,9 @@ def visit_scene_html(self, node):
     alt = html.escape(node["alt"])
     self.body.append(
         f'<figure class="mg-scene" {data}>'
-        f'<div class="mg-scene-stage" style="height:{node["height"]}px" role="group" aria-label="{alt}"></div>'
+        f'<div class="mg-scene-stage" style="height:{node["height"]}px" role="group" aria-label="{alt}" '
+        'tabindex="0"></div>'
+        '<p class="mg-scene-excerpt" data-scene-excerpt data-lines="" role="status" hidden></p>'
         f'<div class="mg-scene-fallback">{node["fallback"]}<p class="mg-scene-alt">{alt}</p></div>'
         f'<figcaption>{caption}</figcaption></figure>')
     raise nodes.SkipNode

@@ -70,6 +70,8 @@ def add_static_assets(app):
     """CSS for the original's lines, for HTML builders only (so a throwaway test project gets it too)."""
     if app.builder.format == "html":
         app.add_css_file("microgpt/microgpt.css")
+        # copied before any page is written, so that Sphinx finds it there and adds its cache-busting ?v=
+        shutil.copytree(STATIC, Path(app.outdir) / "_static", dirs_exist_ok=True)
 
 
 def copy_static_assets(app, exception):
