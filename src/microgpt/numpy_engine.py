@@ -193,13 +193,12 @@ class NumpyEngine:
         """Probabilities of the next token at this temperature (lines 194-195), for the last position; at one so
         small that the original's arithmetic overflows, the limit it tends to (model.coldest)."""
         cache.append(token_id)  # position pos_id
-        with np.errstate(all="ignore"):  # weights that overflow give logits that are not finite: coldest says so
+        with np.errstate(all="ignore"):  # an overflow falls back to coldest, which says if the logits overflowed
             logits = forward(self.state_dict, self.config, cache, len(cache))["logits"][-1]
-        try:
-            with np.errstate(all="ignore"):  # an overflow falls back to the limit below
+            try:
                 probs = softmax(logits * temperature**-1)
-            if np.isfinite(probs).all():
-                return probs.tolist()
-        except OverflowError:  # 1 / temperature overflows
-            pass
+                if np.isfinite(probs).all():
+                    return probs.tolist()
+            except OverflowError:  # 1 / temperature overflows
+                pass
         return coldest(logits.tolist())  # where the original stops with an error
