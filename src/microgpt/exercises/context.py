@@ -1,0 +1,60 @@
+"""Where an exercise's facts come from: the recorded run (its settings and its snapshot documents) or the reader's.
+
+The build passes the snapshot documents the scenes draw; the worker passes the reader's live session; Jupyter
+passes nothing, and the documents a question reads are recorded here from the run the site records.
+"""
+
+import json
+from functools import cached_property
+
+from ..run import Run
+
+
+class Context:
+    """A run and the documents its scenes draw, each made only when an exercise asks for it."""
+
+    def __init__(self, run: Run | None = None, documents: dict | None = None, session=None):
+        self._run, self.documents, self.session = run, dict(documents or {}), session
+
+    @classmethod
+    def of_session(cls, session) -> "Context":
+        """The reader's run on the page (microgpt.live.Session)."""
+        return cls(run=session.run, session=session)
+
+    @cached_property
+    def run(self) -> Run:
+        """The run whose facts are asked for; by default a fresh one with the site's settings (the recorded run's)."""
+        return self._run if self._run is not None else Run.setup()
+
+    def document(self, name: str) -> dict:
+        """A scene's document (e.g. "training.json") of this run at its current step."""
+        if name not in self.documents:
+            if self.session is not None:
+                self.documents[name] = json.loads(self.session.document(name))
+            else:
+                self.documents.update(recorded_documents(self.run, name))
+        return self.documents[name]
+
+    def untrained_loss(self) -> float:
+        """Step 1's loss: the first document through the weights as drawn, before any update."""
+        if self.session is not None and self.session.recorder.training["loss"]:
+            return self.session.recorder.training["loss"][0]
+        if self.session is not None or self._run is None or self.run.trainer.step == 0:
+            r = self.run
+            if r.trainer.step == 0:
+                from ..training import document_tokens
+
+                tokens, n = document_tokens(r.tokenizer, r.docs[0], r.config.block_size)
+                return float(r.engine.loss(tokens, n).data)
+        return self.document("training.json")["loss"][0]
+
+
+def recorded_documents(run: Run, name: str) -> dict:
+    """The documents the site records for run's settings, trained to its horizon (as `microgpt snapshot` does)."""
+    from ..recorder import Recorder
+    from ..snapshot import texts
+
+    fresh = Run.setup(run.config, run.train_config, docs=run.docs) if run.trainer.step else run
+    recorder = Recorder(fresh)
+    recorder.train(fresh.train_config.num_steps)
+    return {name: json.loads(texts(recorder, "", [name])[name])}
