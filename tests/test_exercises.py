@@ -139,11 +139,12 @@ def test_the_untrained_loss_is_the_first_step_of_the_recorded_run(context, expor
 
 
 def test_softmax_reports_the_first_failing_case_in_words():
-    naive = "def softmax(logits):\n    total = sum(l.exp() for l in logits)\n    return [l.exp() / total for l in logits]\n"
+    naive = ("def softmax(logits):\n    total = sum(l.exp() for l in logits)\n"
+             "    return [l.exp() / total for l in logits]\n")
     result = check("model-softmax", naive)
     assert result.result == "wrong" and "[1000, 0]" in result.message, result
-    plain = "def softmax(logits):\n    m = max(l.data for l in logits)\n    e = [math.exp(l.data - m) for l in logits]\n" \
-            "    return [x / sum(e) for x in e]\n"
+    plain = ("def softmax(logits):\n    m = max(l.data for l in logits)\n"
+             "    e = [math.exp(l.data - m) for l in logits]\n    return [x / sum(e) for x in e]\n")
     result = check("model-softmax", plain)
     assert result.result == "wrong" and "not Values" in result.message, result
 
