@@ -50,11 +50,16 @@ class Context:
 
 
 def recorded_documents(run: Run, name: str) -> dict:
-    """The documents the site records for run's settings, trained to its horizon (as `microgpt snapshot` does)."""
+    """The document the site records for run's settings on names.txt, trained to the horizon as the build does
+    (with the NumPy engine where there is NumPy: seconds, not minutes)."""
     from ..recorder import Recorder
     from ..snapshot import texts
 
-    fresh = Run.setup(run.config, run.train_config, docs=run.docs) if run.trainer.step else run
-    recorder = Recorder(fresh)
-    recorder.train(fresh.train_config.num_steps)
+    try:
+        import numpy  # noqa: F401
+        engine = "numpy"
+    except ImportError:
+        engine = "scalar"
+    recorder = Recorder(Run.setup(run.config, run.train_config, engine=engine))
+    recorder.train(run.train_config.num_steps)
     return {name: json.loads(texts(recorder, "", [name])[name])}

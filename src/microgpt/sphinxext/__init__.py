@@ -1,5 +1,5 @@
 """Sphinx extension for the microgpt-illustrated site: the original's lines, the section map, citations, scenes,
-runnable cells, notebooks."""
+runnable cells, notebooks, exercises."""
 
 from .. import __version__
 
@@ -7,6 +7,7 @@ from .. import __version__
 def setup(app):
     from .cells import setup_cells
     from .cite import setup_cite
+    from .exercises import setup_exercises
     from .figures import setup_figures
     from .live import setup_live
     from .notebooks import setup_notebooks
@@ -22,4 +23,5 @@ def setup(app):
     setup_scene(app)
     setup_live(app)
     setup_cells(app)
+    setup_exercises(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
