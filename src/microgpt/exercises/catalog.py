@@ -69,7 +69,10 @@ def schedule_facts(c) -> dict:
 def training_scene_facts(c) -> dict:
     doc = c.document("training.json")
     step = min(500, len(doc["loss"]))
-    return {"step": step, "loss": doc["loss"][step - 1], "first": doc["loss"][0], "doc": doc["doc"][step - 1]}
+    rows = [[s, f"{doc['loss'][s - 1]:.4f}", doc["doc"][s - 1]] for s in range(max(step - 2, 1), step + 1)]
+    return {"step": step, "loss": doc["loss"][step - 1], "first": doc["loss"][0], "doc": doc["doc"][step - 1],
+            "table": {"caption": f"the training scene's document, steps {rows[0][0]}-{step}",
+                      "header": ["step", "loss", "name"], "rows": rows}}
 
 
 def graph_facts(c) -> dict:
@@ -107,8 +110,9 @@ def embeddings_facts(c) -> dict:
     points = [last[i * dims:(i + 1) * dims] for i in range(count)]
     a = uchars.index("a") if "a" in uchars else 0
     others = [i for i in range(count) if i != a]
-    nearest = min(others, key=lambda i: math.dist(points[i], points[a]))
-    farthest = max(others, key=lambda i: math.dist(points[i], points[a]))
+    plane = [p[:2] for p in points]  # PC1 and PC2: what the scene shows face on, and its static picture
+    nearest = min(others, key=lambda i: math.dist(plane[i], plane[a]))
+    farthest = max(others, key=lambda i: math.dist(plane[i], plane[a]))
     label = (lambda i: "BOS" if i == len(uchars) else uchars[i])
     return {"letter": label(a), "step": doc["checkpoints"][-1], "nearest": label(nearest),
             "farthest": label(farthest)}
@@ -275,9 +279,9 @@ add(Exercise(
 
 add(Exercise(
     "parameters-nearest", "scene", "Neighbours in the embedding",
-    "In the embeddings scene at its last step ({step}), which letter sits nearest to `{letter}` (distance in the "
-    "scene's three dimensions)?",
-    ("Move the step control to the end and look around `{letter}`; the static table lists the coordinates.",
+    "In the embeddings scene at its last step ({step}), which letter sits nearest to `{letter}` in the plane of "
+    "the first two components, PC1 and PC2 (the scene seen face on; without WebGL, the picture under it)?",
+    ("Move the step control to the end, look at the scene face on, and find `{letter}`.",
      "Vowels often end up near each other: they play similar roles in names."),
     "`{nearest}`, nearest to `{letter}` at step {step}; the farthest is `{farthest}`.",
     embeddings_facts, text_answer("nearest", "a letter", {"farthest": "{answer} is the farthest from {letter}, "
@@ -390,19 +394,19 @@ add(Exercise(
 
 add(Exercise(
     "training-position-loss", "code", "The loss of one position",
-    "Write `position_loss(logits, target)`: the cross-entropy at one position (lines 166–167), a `Value`.",
+    "Write `position_loss(logits, target)`: the cross-entropy at one position (lines 166–167), a `Value`. The "
+    "model's `softmax` is there to use (in a notebook: `from microgpt.model import softmax`).",
     ("Probabilities by softmax, then the probability of the target.", "The loss is −log of it."),
-    "```python\ndef position_loss(logits, target):\n    max_val = max(l.data for l in logits)\n"
-    "    exps = [(l - max_val).exp() for l in logits]\n    total = sum(exps)\n"
-    "    return -(exps[target] / total).log()\n```", lambda c: {},
+    "```python\ndef position_loss(logits, target):\n    probs = softmax(logits)\n"
+    "    return -probs[target].log()\n```", lambda c: {},
     lambda answer, facts: code.check_position_loss(answer), label="Your code",
     starter="def position_loss(logits, target):\n    ...\n", live=False))
 
 add(Exercise(
     "training-scene-loss", "scene", "Read the loss curve",
-    "Move the training scene's step control to step {step}. What is that step's loss (the grey curve; the static "
-    "table lists it)? Within 0.01.",
-    ("The scene's readout shows the step's loss and the name it trained on.",),
+    "Move the training scene's step control to step {step}. What is that step's loss (the grey curve)? Within 0.01.",
+    ("The scene's readout shows the step's loss and the name it trained on; without WebGL, open the table of "
+     "the scene's numbers below.",),
     "Step {step} trained on `{doc}`: loss **{loss:.4f}** (step 1's was {first:.4f}).", training_scene_facts,
     number("loss", 0.01), scene="training"))
 
@@ -452,7 +456,7 @@ add(Exercise(
     "In the sampling scene, at temperature {temperature}, the first sample's first position: the draw is "
     "{draw:.4f}. Which letter does it land on?",
     ("Walk the bars from the first letter, adding their probabilities; stop when the total passes the draw.",
-     "The static table lists each position's probabilities and draw."),
+     "Without WebGL, the table under the scene lists each sample's letters, in the order they were drawn."),
     "`{letter}`: the first letter of `{name}`. The most likely letter was `{argmax_letter}`; the draw is random, "
     "not the argmax.", sampling_facts, text_answer("letter", "a letter", {"argmax_letter": (
         "{answer} is the most likely letter, but the draw does not take the most likely one: it lands where the "

@@ -26,13 +26,14 @@ class CaseFailed(Exception):
     """The first hidden case the reader's function got wrong; the message says which and how."""
 
 
-def function_of(answer, name: str):
-    """The reader's function: given as a function (Jupyter) or as source code defining `name` (the page)."""
+def function_of(answer, name: str, given: dict | None = None):
+    """The reader's function: given as a function (Jupyter) or as source code defining `name` (the page), run
+    with Value, math and random (and `given`: the port's helpers the exercise builds on) already imported."""
     if callable(answer):
         return answer
     if not isinstance(answer, str) or not answer.strip():
         raise CaseFailed(f"write a function called {name} (def {name}(...):) and check again")
-    namespace = {"Value": Value, "math": math, "random": random}
+    namespace = {"Value": Value, "math": math, "random": random, **(given or {})}
     try:
         exec(compile(answer, "<your code>", "exec"), namespace)
     except SyntaxError as e:
@@ -96,10 +97,10 @@ def compare_gradients(inputs_mine, inputs_port, what: str, name: str) -> None:
                              "from Value operations only (no .data in the arithmetic), so backward() can follow it")
 
 
-def run_cases(answer, name: str, cases, success: str) -> Feedback:
+def run_cases(answer, name: str, cases, success: str, given: dict | None = None) -> Feedback:
     """Run every case; right with `success`, or wrong naming the first failing case."""
     try:
-        f = function_of(answer, name)
+        f = function_of(answer, name, given)
         for case in cases:
             case(f)
     except CaseFailed as e:
@@ -246,7 +247,8 @@ def check_position_loss(answer) -> Feedback:
     cases = [lambda f: case(f, [1.0, 2.0, -0.5], 1), lambda f: case(f, [0.0, 0.0, 0.0], 2)]
     cases += [lambda f, xs=xs: case(f, xs, len(xs) - 1) for xs in random_vectors(3, 4)] + [big]
     return run_cases(answer, "position_loss", cases, "your loss matches the port's, large logits included, and "
-                     "its gradient with respect to each logit is the port's (probability minus 1 for the target).")
+                     "its gradient with respect to each logit is the port's (probability minus 1 for the target).",
+                     given={"softmax": softmax})
 
 
 def check_mul(answer) -> Feedback:

@@ -22,7 +22,7 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .shared import add_html_node, track_docs
+from .shared import track_docs
 
 logger = logging.getLogger(__name__)
 DOCUMENTS = {"training": "training.json", "autograd": "autograd.json", "adam": "adam.json",
@@ -144,7 +144,7 @@ def form_html(node) -> str:
     if node["kind"] == "code":
         rows = max(node["starter"].count("\n") + 2, 6)
         control = (f'<textarea {attrs({"id": field, "rows": rows, "spellcheck": "false", "autocapitalize": "off"})} '
-                   f'data-exercise-answer class="mg-exercise-code">{html.escape(node["starter"])}</textarea>')
+                   f'data-exercise-answer class="mg-exercise-editor">{html.escape(node["starter"])}</textarea>')
     elif node["kind"] == "experiment":
         options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in node["choices"])
         control = (f'<select id="{field}" data-exercise-answer><option value="">Choose…</option>{options}'
@@ -154,6 +154,13 @@ def form_html(node) -> str:
         control = f'<input {attrs({"id": field, "type": "text", "inputmode": mode, "autocomplete": "off"})} ' \
                   "data-exercise-answer>"
     check = "Run both and check" if node["kind"] == "experiment" else "Check"
+    table = (node["facts"] or {}).get("table")
+    if table:  # the numbers a scene question reads, for a reader without the scene
+        head = "".join(f"<th scope=col>{html.escape(str(h))}</th>" for h in table["header"])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in table["rows"])
+        control += (f'<details class="mg-exercise-table"><summary>The scene\'s numbers, as a table</summary>'
+                    f'<table><caption>{html.escape(table["caption"])}</caption><thead><tr>{head}</tr></thead>'
+                    f"<tbody>{body}</tbody></table></details>")
     return (f'<div class="mg-exercise-form">{label}{control}<div class="mg-exercise-buttons">'
             f'<button type="button" data-exercise-action="check" aria-label="Check">{check}</button>'
             '<button type="button" data-exercise-action="hint">Hint</button>'
