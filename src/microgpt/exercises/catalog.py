@@ -400,7 +400,8 @@ add(Exercise(
     "```python\ndef position_loss(logits, target):\n    probs = softmax(logits)\n"
     "    return -probs[target].log()\n```", lambda c: {},
     lambda answer, facts: code.check_position_loss(answer), label="Your code",
-    starter="def position_loss(logits, target):\n    ...\n", live=False))
+    starter="def position_loss(logits, target):\n    ...\n", live=False,
+    imports="from microgpt.model import softmax\n"))
 
 add(Exercise(
     "training-scene-loss", "scene", "Read the loss curve",

@@ -4,10 +4,12 @@ The build passes the snapshot documents the scenes draw; the worker passes the r
 passes nothing, and the documents a question reads are recorded here from the run the site records.
 """
 
+import hashlib
 import json
 from functools import cached_property
 
 from ..run import Run
+from ..snapshot import texts
 
 
 class Context:
@@ -32,34 +34,34 @@ class Context:
             if self.session is not None:
                 self.documents[name] = json.loads(self.session.document(name))
             else:
-                self.documents.update(recorded_documents(self.run, name))
+                self.documents[name] = json.loads(texts(*self.recorded, [name])[name])
         return self.documents[name]
+
+    @cached_property
+    def recorded(self):
+        """(recorder, data sha256): this run's settings on names.txt trained to the horizon, as the build records
+        them (with the NumPy engine where there is NumPy: seconds, not minutes)."""
+        from ..dataset import resolve_data_path
+        from ..recorder import Recorder
+
+        try:
+            import numpy  # noqa: F401
+            engine = "numpy"
+        except ImportError:
+            engine = "scalar"
+        path = resolve_data_path()
+        recorder = Recorder(Run.setup(self.run.config, self.run.train_config, data=path, engine=engine))
+        recorder.train(self.run.train_config.num_steps)
+        return recorder, hashlib.sha256(path.read_bytes()).hexdigest()
 
     def untrained_loss(self) -> float:
         """Step 1's loss: the first document through the weights as drawn, before any update."""
         if self.session is not None and self.session.recorder.training["loss"]:
             return self.session.recorder.training["loss"][0]
-        if self.session is not None or self._run is None or self.run.trainer.step == 0:
-            r = self.run
-            if r.trainer.step == 0:
-                from ..training import document_tokens
+        r = self.run
+        if r.trainer.step:
+            return self.document("training.json")["loss"][0]
+        from ..training import document_tokens
 
-                tokens, n = document_tokens(r.tokenizer, r.docs[0], r.config.block_size)
-                return float(r.engine.loss(tokens, n).data)
-        return self.document("training.json")["loss"][0]
-
-
-def recorded_documents(run: Run, name: str) -> dict:
-    """The document the site records for run's settings on names.txt, trained to the horizon as the build does
-    (with the NumPy engine where there is NumPy: seconds, not minutes)."""
-    from ..recorder import Recorder
-    from ..snapshot import texts
-
-    try:
-        import numpy  # noqa: F401
-        engine = "numpy"
-    except ImportError:
-        engine = "scalar"
-    recorder = Recorder(Run.setup(run.config, run.train_config, engine=engine))
-    recorder.train(run.train_config.num_steps)
-    return {name: json.loads(texts(recorder, "", [name])[name])}
+        tokens, n = document_tokens(r.tokenizer, r.docs[0], r.config.block_size)
+        return float(r.engine.loss(tokens, n).data)

@@ -3,7 +3,7 @@ document, a function against the port's, a prediction against a run made on the 
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .context import Context
 from .feedback import Feedback, error, fmt, right, wrong
@@ -29,7 +29,7 @@ class Exercise:
     scene: str | None = None  # scene: the scene whose document the question reads
     live: bool = True  # the facts depend on the run: the page can check against the reader's own run
     build_facts: bool = True  # the build computes the facts (False: the check runs the experiment itself)
-    notes: dict = field(default_factory=dict)
+    imports: str = ""  # code: what a notebook imports for the reader's function (the page gives it)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -47,6 +47,18 @@ class Exercise:
         except AnswerError as e:
             return error(str(e))
 
+    def notebook_cell(self) -> str:
+        """The exercise as a notebook's code cell: the blank to fill in and its check, a plain function call."""
+        head = "from microgpt import exercises\n"
+        if self.kind == "code":
+            name = self.starter.split("def ", 1)[1].split("(", 1)[0]
+            imports = f"import math\nimport random\n\n{head}from microgpt.autograd import Value\n{self.imports}"
+            return f'{imports}\n\n{self.starter}\n\nexercises.check("{self.id}", {name})\n'
+        if self.kind == "experiment":
+            options = ", ".join(repr(c) for c in self.choices)
+            return f'{head}\nprediction = None  # one of {options}\nexercises.check("{self.id}", prediction)\n'
+        return f'{head}\nanswer = None  # {self.label.lower()}\nexercises.check("{self.id}", answer)\n'
+
     def render(self, text: str, facts: dict | None) -> str:
         """Text with the facts filled in ({name} or {name:.4f})."""
         return text.format(**(facts or {}))
@@ -56,7 +68,12 @@ class AnswerError(ValueError):
     """An answer that cannot be read (not a number, not one of the choices): the message says what to type."""
 
 
+BLANK = "put your answer in place of None"
+
+
 def parse_number(answer) -> float:
+    if answer is None:
+        raise AnswerError(BLANK)
     if isinstance(answer, bool):
         raise AnswerError("type a number, e.g. 3.3")
     if isinstance(answer, (int, float)):
@@ -107,6 +124,8 @@ def number(key: str, tolerance: float, relative: bool = False, misconceptions=()
 def choice(key: str, choices: tuple[str, ...], explain: str) -> Callable:
     """A judge for a prediction among choices: right if it is facts[key]; the message shows what the run did."""
     def judge(answer, facts: dict) -> Feedback:
+        if answer is None:
+            raise AnswerError(f"{BLANK}: one of {', '.join(repr(c) for c in choices)}")
         text = str(answer).strip().lower()
         if text not in [c.lower() for c in choices]:
             raise AnswerError(f"choose one of: {', '.join(choices)}")
@@ -120,6 +139,8 @@ def choice(key: str, choices: tuple[str, ...], explain: str) -> Callable:
 def text_answer(key: str, what: str, misconceptions: dict | None = None) -> Callable:
     """A judge for a word or a character read off a scene: compared without case or surrounding quotes."""
     def judge(answer, facts: dict) -> Feedback:
+        if answer is None:
+            raise AnswerError(BLANK)
         given = str(answer).strip().strip("'\"").strip()
         if not given:
             raise AnswerError(f"type {what} first")

@@ -101,12 +101,36 @@ class Markdown:
 
     # blocks
 
+    def exercise(self, node):
+        """An exercise: its question, hints and solution (folded) as Markdown, then a code cell to fill in whose check
+        is a plain call of microgpt.exercises.check, with the output the blank gives."""
+        from ..exercises import check, code, get
+        from .exercises import exercise_part
+
+        ex = get(node["id"])
+        title, question = node.children[0], node.children[1]
+        self.text.append(f"**{self.inline(title)}**\n\n{self.inline_blocks(question)}\n\n")
+        for part in node.findall(exercise_part):
+            summary = "Solution" if part["role"] == "solution" else "Hint"
+            self.text.append(f"<details><summary>{summary}</summary>\n\n{self.inline_blocks(part)}\n\n</details>\n\n")
+        self.flush()
+        blank = code.function_of(ex.starter, ex.starter.split("def ", 1)[1].split("(", 1)[0]) if ex.kind == "code" \
+            else None
+        result = str(check(ex.id, blank, node["facts"] or {}))  # what the reader sees before filling it in
+        self.cells.append({"cell_type": "code", "execution_count": None, "metadata": {"microgpt": {"exercise": ex.id}},
+                           "source": ex.notebook_cell(), "outputs": [
+                               {"output_type": "execute_result", "execution_count": None, "metadata": {},
+                                "data": {"text/plain": result}}]})
+
     def block(self, node):
+        from .exercises import exercise
         from .original import original_lines
         from .scene import scene_figure
 
         if isinstance(node, nodes.container) and node.get("nb_element") == "cell_code":
             self.code(node)
+        elif isinstance(node, exercise):
+            self.exercise(node)
         elif isinstance(node, (nodes.section, nodes.container, nodes.compound, nodes.document)):
             self.depth += isinstance(node, nodes.section)
             for child in node.children:
