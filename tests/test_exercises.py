@@ -162,3 +162,10 @@ def test_a_function_works_as_well_as_its_source():
 def test_an_unknown_exercise_names_the_page_s_exercises():
     with pytest.raises(KeyError, match="model-softmax"):
         check("model-nope", 1)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(e.id for e in exercises.EXERCISES.values() if e.kind == "code"))
+def test_the_starter_code_is_wrong_in_words(exercise_id):
+    exercise = exercises.get(exercise_id)
+    result = check(exercise_id, exercise.starter)
+    assert result.result == "wrong" and "None" in result.message, result

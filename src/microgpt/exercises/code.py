@@ -106,6 +106,9 @@ def run_cases(answer, name: str, cases, success: str, given: dict | None = None)
     except CaseFailed as e:
         message = str(e)
         return error(message) if message.startswith(("line ", "write ", "your code")) else wrong(message)
+    except Exception as e:  # what the function returned broke the comparison itself
+        return wrong(f"your {name} returned something that cannot be compared with the port's result "
+                     f"({type(e).__name__}: {e}); check what it returns")
     return right(success)
 
 
@@ -364,6 +367,8 @@ def check_shuffled(answer) -> Feedback:
         got = call(f, what, list(docs), seed)
         want = list(docs)
         random.Random(seed).shuffle(want)  # line 12 and 20: one seeded stream, shuffled in place
+        if not isinstance(got, list):
+            raise CaseFailed(f"for {what} your shuffled returns {type(got).__name__}; return the list of names")
         if got == sorted(docs) and got != want:
             raise CaseFailed(f"for {what} your list is sorted; shuffle it with a generator seeded with the seed")
         if got != want:
