@@ -148,7 +148,7 @@ def test_hints_solution_and_progress_survive_a_reload_export_import_and_reset(re
     r.open("index.html")
     home = r.page.locator('[data-exercise-summary="site"]')
     assert re.search(r"1 of \d+ right, 2 tried", home.locator(".mg-exercise-tally").text_content())
-    assert "tokenizer: 1 of 3 right" in home.locator("li").all_text_contents()
+    assert "The tokenizer: 1 of 3 right" in home.locator("li").all_text_contents()
 
 
 def test_without_webgl_a_scene_question_reads_the_static_table(reader):

@@ -182,6 +182,7 @@ class Summary {
     this.root = root;
     this.pages = pages; // {page: [ids]}
     this.links = root.dataset.exerciseLinks ? JSON.parse(root.dataset.exerciseLinks) : {};
+    this.titles = root.dataset.exerciseTitles ? JSON.parse(root.dataset.exerciseTitles) : {};
     this.text = el("p", { class: "mg-exercise-tally", role: "status", "aria-live": "polite" });
     this.list = Object.keys(pages).length > 1 ? el("ul", { class: "mg-exercise-pages" }) : null;
     const bar = el("div", { class: "mg-exercise-buttons" });
@@ -215,7 +216,7 @@ class Summary {
     if (!this.list) return;
     this.list.replaceChildren(...all.map(([page, c]) => {
       const item = el("li");
-      const link = item.appendChild(el("a", { href: this.links[page] ?? "#" }, page));
+      const link = item.appendChild(el("a", { href: this.links[page] ?? "#" }, this.titles[page] ?? page));
       link.dataset.page = page;
       item.append(`: ${c.right} of ${c.total} right`);
       return item;

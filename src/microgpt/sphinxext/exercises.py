@@ -186,8 +186,12 @@ def visit_summary_html(self, node):
     here = self.builder.current_docname
     links = {page: self.builder.get_relative_uri(here, self.builder.config.microgpt_section_doc.format(id=page))
              for page in node["pages"]}
+    from ..sections import by_id
+
+    titles = {page: by_id(page).title for page in node["pages"]}
     self.body.append(f'<div class="mg-exercise-summary" data-exercise-summary="site" '
                      f'data-exercise-pages="{html.escape(pages)}" '
+                     f'data-exercise-titles="{html.escape(json.dumps(titles, separators=(",", ":")))}" '
                      f'data-exercise-links="{html.escape(json.dumps(links, separators=(",", ":")))}">')
 
 
