@@ -73,6 +73,9 @@ class Exercise {
     } else if (e.key === "Escape" && code) {
       e.preventDefault();
       this.buttons.check.focus(); // leave the editor: no Tab trap
+    } else if (e.key === "Tab" && code && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      indentLines(this.answer, e.shiftKey);
     }
   }
 
@@ -164,6 +167,15 @@ class Exercise {
     this.solution.hidden = true;
     this.buttons.hint.disabled = this.buttons.solution.disabled = false;
   }
+}
+
+/** Tab in the code field: four spaces at the caret, or the selected lines indented; Shift+Tab dedents them. */
+function indentLines(field, dedent) {
+  const { value, selectionStart: from, selectionEnd: to } = field;
+  if (!dedent && from === to) { field.setRangeText("    ", from, to, "end"); return; }
+  const start = value.lastIndexOf("\n", from - 1) + 1;
+  const lines = value.slice(start, to).split("\n");
+  field.setRangeText(lines.map((l) => (dedent ? l.replace(/^ {1,4}/, "") : `    ${l}`)).join("\n"), start, to, "select");
 }
 
 /** The reader's run, restored into the worker if it is not there yet. */

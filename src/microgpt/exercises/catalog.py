@@ -166,7 +166,7 @@ add(Exercise(
 add(Exercise(
     "preamble-seed", "experiment", "Another seed",
     "Change `random.seed(42)` to the next seed and train both runs for a few steps. Compared with the original, "
-    "will the mean loss of those steps be higher, lower, or about the same (within 0.02)?",
+    f"will the mean loss of those steps be higher, lower, or about the same (within {experiments.SAME_OTHER_NAMES})?",
     ("The seed changes the order of the names and every initial weight, but not what the model is or how it "
      "learns.", "In the first steps the loss is still close to that of uniform guessing, whatever the weights."),
     "A different seed gives other names in another order and other small random weights; the press of Check "
@@ -329,7 +329,7 @@ add(Exercise(
     "model-one-head", "experiment", "One head instead of four",
     "Set `n_head = 1`: one head looks at all `n_embd` dimensions at once, instead of `n_head` heads looking at "
     "`head_dim` each. Same number of parameters. Over the first steps, will the mean loss be higher, lower or "
-    "about the same (within 0.02)?",
+    f"about the same (within {experiments.SAME})?",
     ("The parameter count does not change with the number of heads.",
      "Early in training the model mostly learns letter frequencies, which need no attention at all."),
     "The number of heads changes how attention splits its vectors, not how many weights there are; early losses "
@@ -364,7 +364,7 @@ add(Exercise(
 add(Exercise(
     "optimizer-no-zero-grad", "experiment", "Forget to clear the gradients",
     "Delete line 182, `p.grad = 0`: every step's gradients now add to all the earlier ones. Over the first steps, "
-    "will the mean loss be higher, lower or about the same (within 0.02)?",
+    f"will the mean loss be higher, lower or about the same (within {experiments.SAME})?",
     ("`backward()` adds to `.grad`, it never overwrites.",
      "After k steps each parameter's gradient is the sum of k steps' gradients: old names keep pushing."),
     "Without clearing, each update follows the sum of every gradient so far, old names included; Adam's "
@@ -414,11 +414,14 @@ add(Exercise(
 add(Exercise(
     "training-lr-tenfold", "experiment", "Ten times the learning rate",
     "Set the learning rate ten times higher. Over the first steps, will the mean loss be higher, lower or about "
-    "the same (within 0.02) as with the original's rate?",
-    ("A larger rate moves every parameter further each step: faster, while the steps still point downhill.",
-     "Adam's steps are about the learning rate in size, whatever the gradient."),
-    "Early on, larger steps reach the easy gains (common letters) sooner; much later, steps that large overshoot "
-    "and the loss stops improving. Check trains both runs and reports the means.",
+    f"the same (within {experiments.SAME}) as with the original's rate?",
+    ("Adam moves every parameter by about the learning rate at each step, whatever its gradient.",
+     "Compare a step of ten times the rate with the size of the weights themselves (line 80 draws them with a "
+     "small standard deviation)."),
+    "Each Adam step moves every parameter by about the learning rate; at ten times the rate a single step is "
+    "larger than the initial weights themselves, so the model overshoots what each name teaches it, step after "
+    "step, instead of settling. Check trains both runs and reports the means: on the site's settings the mean "
+    "loss climbs well above the loss of uniform guessing.",
     experiments.learning_rate, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 

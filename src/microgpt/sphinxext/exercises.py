@@ -143,8 +143,13 @@ def form_html(node) -> str:
     label = f'<label for="{field}">{html.escape(node["label"])}</label>'
     if node["kind"] == "code":
         rows = max(node["starter"].count("\n") + 2, 6)
-        control = (f'<textarea {attrs({"id": field, "rows": rows, "spellcheck": "false", "autocapitalize": "off"})} '
-                   f'data-exercise-answer class="mg-exercise-editor">{html.escape(node["starter"])}</textarea>')
+        keys = f"{field}-keys"
+        area = attrs({"id": field, "rows": rows, "spellcheck": "false", "autocapitalize": "off",
+                      "aria-describedby": keys})
+        control = (f'<textarea {area} '
+                   f'data-exercise-answer class="mg-exercise-editor">{html.escape(node["starter"])}</textarea>'
+                   f'<p class="mg-exercise-keys" id="{keys}">Shift+Enter checks; Tab indents, Shift+Tab dedents; '
+                   "Escape leaves the editor.</p>")
     elif node["kind"] == "experiment":
         options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in node["choices"])
         control = (f'<select id="{field}" data-exercise-answer><option value="">Choose…</option>{options}'
