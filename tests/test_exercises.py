@@ -18,7 +18,7 @@ WRONG = {
     "preamble-third-party": ("imports", "modules it imports"),
     "preamble-shuffle": ("def shuffled(docs, seed):\n    return sorted(docs)\n", "sorted"),
     "preamble-seed": (None, "but it was"),
-    "dataset-num-docs": (32032, "too low"),
+    "dataset-num-docs": (20000, "too low"),
     "dataset-longest": (16, "block size"),
     "dataset-docs-from": ("def docs_from(text):\n    return [l.strip() for l in text.split('\\n')]\n", "empty name"),
     "tokenizer-vocab-size": (26, "counts the characters only"),

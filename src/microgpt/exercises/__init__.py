@@ -9,6 +9,8 @@ browser from the reader's own run. `catalog` holds the exercises; `code` the hid
 NumPy-free: the browser's Python runs it.
 """
 
+from functools import cache
+
 from .catalog import EXERCISES, Exercise, by_page
 from .context import Context
 from .feedback import Feedback
@@ -29,8 +31,14 @@ def check(exercise_id: str, answer, facts: dict | None = None, context: Context 
     """Check an answer (a number, a letter, a choice, a function or its source): right, wrong or error, in words."""
     exercise = get(exercise_id)
     if facts is None:
-        facts = exercise.facts(context or Context())
+        facts = exercise.facts(context or recorded())
     return exercise.check(answer, facts)
+
+
+@cache
+def recorded() -> Context:
+    """The recorded run's context, made once: its documents are recorded on the first question that reads one."""
+    return Context()
 
 
 def _check_page(exercise_id: str, answer, facts, source: str = "recorded") -> dict:

@@ -178,9 +178,10 @@ add(Exercise(
 # --- dataset -------------------------------------------------------------------------------------------------
 add(Exercise(
     "dataset-num-docs", "number", "How many names",
-    "How many documents (names) does the dataset hold? Predict, then read the first line the original prints.",
+    "How many documents (names) does the dataset hold? Guess within 10% how long a list of first names is, then "
+    "compare with the first line the original prints (`num docs`).",
     ("Each non-blank line of names.txt is one document.", "The first line of the transcript is `num docs: …`."),
-    "**{num_docs}** names, one per line.", docs_facts, number("num_docs", 0)))
+    "**{num_docs}** names, one per line.", docs_facts, number("num_docs", 0.1, relative=True)))
 
 add(Exercise(
     "dataset-longest", "number", "The longest name",
@@ -464,7 +465,7 @@ add(Exercise(
     "`{letter}`: the first letter of `{name}`. The most likely letter was `{argmax_letter}`; the draw is random, "
     "not the argmax.", sampling_facts, text_answer("letter", "a letter", {"argmax_letter": (
         "{answer} is the most likely letter, but the draw does not take the most likely one: it lands where the "
-        "running total passes {draw:.4f}")}), label="A letter", scene="sampling"))
+        "running total passes {draw:.4f}")}), label="A letter", scene="sampling", live=False))
 
 EXERCISES = {e.id: e for exercises in PAGES.values() for e in exercises}
 
