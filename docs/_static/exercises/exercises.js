@@ -5,6 +5,7 @@
 //     [data-exercise-answer]                      its field;  [data-exercise-action=check|hint|solution] buttons
 //     [data-exercise-result][data-result]         right | wrong | error, the feedback as its text
 //   [data-exercise-summary="site"|"page"]         progress; export, import, reset
+import { createEditor } from "../editor/editor.js";
 import { runtime } from "../live/runtime.js";
 import { hasSaved } from "../live/store.js";
 
@@ -61,6 +62,8 @@ class Exercise {
     this.buttons.hint.addEventListener("click", () => this.hint());
     this.buttons.solution.addEventListener("click", () => this.reveal());
     this.answer.addEventListener("keydown", (e) => this.key(e));
+    this.editor = null; // code: the code editor replaces the textarea when the reader first enters it
+    if (this.kind === "code") this.answer.addEventListener("focus", () => this.upgrade(), { once: true });
     if (root.dataset.exerciseLive === "true" && hasSaved()) this.offerSource();
     this.restore();
   }
@@ -73,10 +76,30 @@ class Exercise {
     } else if (e.key === "Escape" && code) {
       e.preventDefault();
       this.buttons.check.focus(); // leave the editor: no Tab trap
-    } else if (e.key === "Tab" && code && !e.altKey && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      indentLines(this.answer, e.shiftKey);
     }
+  }
+
+  get value() { return this.editor ? this.editor.value : this.answer.value; }
+
+  set value(text) { if (this.editor) this.editor.value = text; else this.answer.value = text; }
+
+  async upgrade() {
+    const area = this.answer;
+    const label = `${this.root.querySelector(`label[for="${area.id}"]`)?.textContent ?? "Your code"}: ` +
+      this.root.querySelector(".mg-exercise-title")?.textContent;
+    const editor = await createEditor(area.parentElement, { doc: area.value, label,
+      describedBy: area.getAttribute("aria-describedby"), onRun: () => this.check(),
+      onLeave: () => this.buttons.check.focus() });
+    if (editor.input === area) return;
+    editor.value = area.value; // what was typed while the editor loaded
+    area.after(editor.dom);
+    editor.input.setAttribute("data-exercise-answer", "");
+    const focused = document.activeElement === area;
+    this.starter = area.defaultValue;
+    area.remove();
+    this.answer = editor.input;
+    this.editor = editor;
+    if (focused) editor.focus();
   }
 
   /** A reader with a run of their own chooses which run the question is about. */
@@ -101,7 +124,7 @@ class Exercise {
   }
 
   async check() {
-    const answer = this.answer.value;
+    const answer = this.value;
     if (!answer.trim()) {
       this.show("error", this.kind === "experiment" ? "Choose a prediction first." : "Type an answer first.");
       return;
@@ -153,7 +176,7 @@ class Exercise {
   restore() {
     const entry = load().pages[pageOf(this.id)]?.[this.id];
     if (!entry) return;
-    if (entry.answer) this.answer.value = entry.answer;
+    if (entry.answer) this.value = entry.answer;
     if (entry.result) {
       const prefix = { right: "Right: ", wrong: "Not yet: ", error: "" }[entry.result] ?? "";
       this.show(entry.result, prefix + entry.message);
@@ -161,21 +184,12 @@ class Exercise {
   }
 
   reset() {
-    this.answer.value = this.answer.tagName === "TEXTAREA" ? this.answer.defaultValue : "";
+    this.value = this.kind === "code" ? this.starter ?? this.answer.defaultValue : "";
     this.show("", "");
     for (const h of this.hints) h.hidden = true;
     this.solution.hidden = true;
     this.buttons.hint.disabled = this.buttons.solution.disabled = false;
   }
-}
-
-/** Tab in the code field: four spaces at the caret, or the selected lines indented; Shift+Tab dedents them. */
-function indentLines(field, dedent) {
-  const { value, selectionStart: from, selectionEnd: to } = field;
-  if (!dedent && from === to) { field.setRangeText("    ", from, to, "end"); return; }
-  const start = value.lastIndexOf("\n", from - 1) + 1;
-  const lines = value.slice(start, to).split("\n");
-  field.setRangeText(lines.map((l) => (dedent ? l.replace(/^ {1,4}/, "") : `    ${l}`)).join("\n"), start, to, "select");
 }
 
 /** The reader's run, restored into the worker if it is not there yet. */

@@ -7,6 +7,7 @@ from .. import __version__
 def setup(app):
     from .cells import setup_cells
     from .cite import setup_cite
+    from .editor import setup_editor
     from .exercises import setup_exercises
     from .figures import setup_figures
     from .live import setup_live
@@ -24,4 +25,5 @@ def setup(app):
     setup_live(app)
     setup_cells(app)
     setup_exercises(app)
+    setup_editor(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
