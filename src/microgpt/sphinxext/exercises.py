@@ -158,7 +158,6 @@ def form_html(node) -> str:
         mode = "text" if node["label"] == "A letter" else "decimal"
         control = f'<input {attrs({"id": field, "type": "text", "inputmode": mode, "autocomplete": "off"})} ' \
                   "data-exercise-answer>"
-    check = "Run both and check" if node["kind"] == "experiment" else "Check"
     table = (node["facts"] or {}).get("table")
     if table:  # the numbers a scene question reads, for a reader without the scene
         head = "".join(f"<th scope=col>{html.escape(str(h))}</th>" for h in table["header"])
@@ -167,7 +166,7 @@ def form_html(node) -> str:
                     f'<table><caption>{html.escape(table["caption"])}</caption><thead><tr>{head}</tr></thead>'
                     f"<tbody>{body}</tbody></table></details>")
     return (f'<div class="mg-exercise-form">{label}{control}<div class="mg-exercise-buttons">'
-            f'<button type="button" data-exercise-action="check" aria-label="Check">{check}</button>'
+            '<button type="button" data-exercise-action="check">Check</button>'
             '<button type="button" data-exercise-action="hint">Hint</button>'
             '<button type="button" data-exercise-action="solution">Show solution</button></div>'
             '<p class="mg-exercise-result" data-exercise-result data-result="" role="status" aria-live="polite">'
