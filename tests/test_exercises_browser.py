@@ -109,6 +109,9 @@ def test_a_sample_of_every_kind_on_every_page(reader, width):
         if width == "390":  # nothing wider than the screen
             assert r.page.evaluate("document.documentElement.scrollWidth") <= 390
         work_through(r, exercise_id)
+        if box.get_attribute("data-exercise-kind") == "code":  # the code editor took the textarea's place
+            assert box.locator(".cm-editor [data-exercise-answer]").count() == 1
+            assert box.locator("textarea").count() == 0
     if width == "1440":  # an experiment: both runs train in the worker
         r.open("sections/preamble.html")
         result, text = r.answer("preamble-seed", "about the same")
