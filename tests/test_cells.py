@@ -111,7 +111,8 @@ def runnable_cells(site):
     """Per page: each runnable cell's number, its code as the browser gets it, and the outputs its page shows."""
     for path in sorted(site.rglob("*.ipynb")):
         bars = BAR.findall(path.with_suffix(".html").read_text(encoding="utf-8"))
-        code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+        code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                if c["cell_type"] == "code" and "microgpt" not in c["metadata"]]  # not the exercises' cells
         assert len(bars) == len(code), path
         yield path, [(i + 1, html.unescape(source), cell["outputs"])
                      for i, ((numpy, source), cell) in enumerate(zip(bars, code)) if numpy == "false"]

@@ -76,3 +76,54 @@ def text(outputs) -> str:
         elif o.output_type == "error":
             parts.append(f"{o.ename}: {o.evalue}")
     return "".join(parts)
+
+
+def exercise_cells(site) -> dict:
+    """Exercise id -> its notebook cell, over every notebook the site offers."""
+    cells = {}
+    for name in offered(site):
+        for cell in nbformat.read(site / f"{name}.ipynb", as_version=4).cells:
+            if "microgpt" in cell.metadata:
+                cells[cell.metadata["microgpt"]["exercise"]] = cell
+    return cells
+
+
+def test_every_exercise_is_a_notebook_cell_whose_check_is_a_plain_call(site):
+    from microgpt.exercises import EXERCISES
+
+    cells = exercise_cells(site)
+    assert set(cells) == set(EXERCISES)
+    for exercise_id, cell in cells.items():
+        assert f'exercises.check("{exercise_id}", ' in cell.source
+        assert text(cell.outputs).startswith(("Error: ", "Wrong: "))  # the blank, as built
+
+
+def test_exercise_cells_run_outside_the_clone_blanks_fail_and_solutions_pass(site, names_path, tmp_path, monkeypatch):
+    """In a kernel started in an empty folder: each blank prints its message; each worked solution is right."""
+    from test_exercises import solution_of
+
+    from microgpt.exercises import Context, get
+
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    monkeypatch.chdir(tmp_path)
+    cells = exercise_cells(site)
+    context = Context()
+    runnable, solved = [], []
+    for exercise_id, cell in sorted(cells.items()):
+        ex = get(exercise_id)
+        runnable.append(nbformat.v4.new_code_cell(cell.source))
+        if ex.kind == "experiment":  # a solution needs the run's outcome: tests/test_exercises.py checks those
+            continue
+        answer = solution_of(ex, ex.facts(context))
+        if ex.kind == "code":
+            source = cell.source.replace(ex.starter, answer)
+        else:
+            source = cell.source.replace("answer = None", f"answer = {answer!r}")
+        solved.append((exercise_id, nbformat.v4.new_code_cell(source)))
+    nb = nbformat.v4.new_notebook(cells=runnable + [c for _, c in solved])
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for (exercise_id, built), ran in zip(sorted(cells.items()), nb.cells):
+        assert text(ran.outputs) == text(built.outputs), exercise_id  # the blank fails with its message
+    for (exercise_id, _), ran in zip(solved, nb.cells[len(runnable):]):
+        assert text(ran.outputs).startswith("Right: "), (exercise_id, text(ran.outputs))
+    assert os.listdir(tmp_path) == []

@@ -4,7 +4,8 @@ from conftest import python_without_numpy
 from microgpt.cli import main
 
 SCALAR_PATH = ("config", "dataset", "tokenizer", "autograd", "parameters", "model", "optimizer", "training",
-               "inference", "scalar", "run", "cli", "live", "sections", "reference", "trace", "recorder", "snapshot")
+               "inference", "scalar", "run", "cli", "live", "sections", "reference", "trace", "recorder", "snapshot",
+               "exercises")
 
 
 def test_numpy_is_really_blocked():

@@ -2,9 +2,10 @@
 // (src/microgpt/sphinxext/cells.py), Python runs it (microgpt.cells, in the live page's worker, loaded on the first
 // Run and shared by every cell of the page: one namespace, as in Jupyter).
 //   div.cell[data-live-state=idle|running|done|error]   the cell
-//     div.cell_input                                     its code (a textarea once the reader edits it)
+//     div.cell_input                                     its code (an editor, editor.js, once the reader edits it)
 //     div.mg-cell-bar                                    Run cell, Edit, Build-time output, Stop, Reset, status
 //     div.cell_output[data-live="output"]                build-time output, replaced by each run's
+import { createEditor } from "../editor/editor.js";
 import { runtime } from "../live/runtime.js";
 
 const rt = runtime();
@@ -66,34 +67,24 @@ class Cell {
 
   set state(value) { this.root.dataset.liveState = value; }
 
-  edit() {
-    if (!this.editor) {
-      const lines = this.source.split("\n").length;
-      this.editor = el("textarea", { class: "mg-cell-editor", spellcheck: "false", autocapitalize: "off",
-        autocomplete: "off", rows: String(Math.max(lines, 2)), "aria-label": `Code of cell ${this.number}`,
-        "aria-describedby": "mg-cell-keys" });
-      this.editor.value = this.source;
-      this.editor.addEventListener("keydown", (e) => this.key(e));
-      this.editor.addEventListener("input", () => { this.editor.rows = Math.max(this.editor.value.split("\n").length, 2); });
-      this.highlighted = [...this.input.childNodes];
-      this.input.replaceChildren(this.editor);
-      this.editButton.hidden = true;
-    }
-    this.editor.focus();
-  }
-
-  key(e) {
-    if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); this.run(); return; }
-    if (e.key === "Escape") { e.preventDefault(); this.runButton.focus(); return; } // leave the editor: no Tab trap
-    if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) return;
-    e.preventDefault();
-    indent(this.editor, e.shiftKey);
+  async edit() {
+    this.opening ??= createEditor(this.input, { doc: this.source, label: `Code of cell ${this.number}`,
+      describedBy: "mg-cell-keys", onRun: () => this.run(), onLeave: () => this.runButton.focus() })
+      .then((editor) => { // Escape leaves the editor: no Tab trap
+        this.highlighted = [...this.input.childNodes].filter((n) => n !== editor.dom);
+        this.input.replaceChildren(editor.dom);
+        this.editor = editor;
+        this.editButton.hidden = true;
+        return editor;
+      });
+    (await this.opening).focus();
   }
 
   unedit() {
     if (!this.editor) return;
+    this.editor.destroy();
     this.input.replaceChildren(...this.highlighted);
-    this.editor = null;
+    this.editor = this.opening = null;
     this.editButton.hidden = false;
   }
 
@@ -194,16 +185,6 @@ class Cell {
 
 function progress(loaded, total) {
   current?.say(`Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`);
-}
-
-function indent(area, out) {
-  // Tab indents the selected lines (or inserts spaces at the caret); Shift+Tab dedents them
-  const { value, selectionStart: start, selectionEnd: end } = area;
-  const lineStart = value.lastIndexOf("\n", start - 1) + 1;
-  if (!out && start === end) { area.setRangeText("    ", start, end, "end"); return; }
-  const lines = value.slice(lineStart, end).split("\n");
-  const changed = lines.map((l) => (out ? l.replace(/^ {1,4}/, "") : "    " + l)).join("\n");
-  area.setRangeText(changed, lineStart, end, "select");
 }
 
 for (const [i, bar] of document.querySelectorAll(".cell > .mg-cell-bar").entries()) {

@@ -1,5 +1,5 @@
 """Sphinx extension for the microgpt-illustrated site: the original's lines, the section map, citations, scenes,
-runnable cells, notebooks, glossary links."""
+runnable cells, notebooks, glossary links, exercises."""
 
 from .. import __version__
 
@@ -7,6 +7,8 @@ from .. import __version__
 def setup(app):
     from .cells import setup_cells
     from .cite import setup_cite
+    from .editor import setup_editor
+    from .exercises import setup_exercises
     from .figures import setup_figures
     from .glossary import setup_glossary
     from .live import setup_live
@@ -24,4 +26,6 @@ def setup(app):
     setup_scene(app)
     setup_live(app)
     setup_cells(app)
+    setup_exercises(app)
+    setup_editor(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -53,6 +53,7 @@ class Markdown:
         self.text: list[str] = []
         self.attachments: dict = {}
         self.depth = 0
+        self.exercises: list[dict] = []  # the page's exercises, for the notebook's end
 
     def url(self, refuri: str) -> str:
         """Links inside the site become absolute, to the hosted site (the notebook lives elsewhere)."""
@@ -102,12 +103,39 @@ class Markdown:
 
     # blocks
 
+    def exercise(self, node):
+        """An exercise: its question, hints and solution (folded) as Markdown, then a code cell to fill in whose check
+        is a plain call of microgpt.exercises.check, with the output the blank gives. Kept for the notebook's end,
+        where the functions a reader writes cannot shadow the names the page's own cells use (softmax, ...)."""
+        from ..exercises import check, code, get
+        from .exercises import exercise_part
+
+        ex = get(node["id"])
+        title, question = node.children[0], node.children[1]
+        saved, self.text = self.text, []
+        self.text.append(f"**{self.inline(title)}**\n\n{self.inline_blocks(question)}\n\n")
+        for part in node.findall(exercise_part):
+            summary = "Solution" if part["role"] == "solution" else "Hint"
+            self.text.append(f"<details><summary>{summary}</summary>\n\n{self.inline_blocks(part)}\n\n</details>\n\n")
+        self.exercises.append({"cell_type": "markdown", "metadata": {}, "source": "".join(self.text).strip()})
+        self.text = saved
+        blank = code.function_of(ex.starter, ex.starter.split("def ", 1)[1].split("(", 1)[0]) if ex.kind == "code" \
+            else None
+        result = str(check(ex.id, blank, node["facts"] or {}))  # what the reader sees before filling it in
+        output = {"output_type": "execute_result", "execution_count": None, "metadata": {},
+                  "data": {"text/plain": result}}
+        self.exercises.append({"cell_type": "code", "execution_count": None, "source": ex.notebook_cell(),
+                               "metadata": {"microgpt": {"exercise": ex.id}}, "outputs": [output]})
+
     def block(self, node):
+        from .exercises import exercise
         from .original import original_lines
         from .scene import scene_figure
 
         if isinstance(node, nodes.container) and node.get("nb_element") == "cell_code":
             self.code(node)
+        elif isinstance(node, exercise):
+            self.exercise(node)
         elif isinstance(node, (nodes.section, nodes.container, nodes.compound, nodes.document)):
             self.depth += isinstance(node, nodes.section)
             for child in node.children:
@@ -245,6 +273,10 @@ def notebook(app, doctree, docname: str) -> dict:
     md.markdown(install_cell(app))
     md.block(doctree)
     md.flush()
+    if md.exercises:
+        md.markdown("## Exercises\n\nPredict, then check: fill in each cell and run it. The checks are the ones the "
+                    "page runs, computed by the port on the run the site records.")
+        md.cells += md.exercises
     for i, cell in enumerate(md.cells):
         cell["id"] = f"cell-{i}"  # nbformat draws random ids; builds must be reproducible
     return {"cells": md.cells, "metadata": KERNEL, **NBFORMAT}

@@ -1,0 +1,94 @@
+// The code editor of the exercises and the runnable cells: CodeMirror 6 (Python highlighting, indentation, undo),
+// vendored by the build (src/microgpt/sphinxext/editor.py) into the folder editor.json names, and loaded on the
+// first edit. The keys every code field follows: Shift+Enter runs, Escape leaves (no Tab trap), Tab indents and
+// Shift+Tab dedents. If the editor cannot load, a plain textarea with the same keys takes its place.
+//   const editor = await createEditor(parent, {doc, label, describedBy, onRun, onLeave});
+//   editor.value; editor.value = "..."; editor.focus(); editor.destroy(); editor.dom (in parent); editor.input
+const base = new URL("./", import.meta.url);
+const FILES = ["codemirror-state", "codemirror-view", "codemirror-commands", "codemirror-language",
+  "codemirror-lang-python"];
+let loading = null;
+
+function load() {
+  if (!loading && !document.querySelector("link[data-mg-editor]")) { // the editor's styles, with the editor
+    const link = document.head.appendChild(document.createElement("link"));
+    Object.assign(link, { rel: "stylesheet", href: new URL("editor.css", base).href });
+    link.dataset.mgEditor = "";
+  }
+  loading ??= fetch(new URL("editor.json", base), { cache: "no-cache" })
+    .then((r) => { if (!r.ok) throw new Error(`editor.json: HTTP ${r.status}`); return r.json(); })
+    .then(({ vendor }) => Promise.all(FILES.map((name) => import(new URL(`${vendor}${name}.js`, base).href))));
+  loading.catch(() => { loading = null; });
+  return loading;
+}
+
+export async function createEditor(parent, options) {
+  try {
+    return codemirror(parent, options, await load());
+  } catch (e) {
+    console.warn(`microgpt: the code editor could not load (${e?.message ?? e}); a plain text field instead`);
+    return textarea(parent, options);
+  }
+}
+
+function codemirror(parent, { doc, label, describedBy, onRun, onLeave }, modules) {
+  const [{ EditorState }, { EditorView, keymap, drawSelection }, commands, language, { python }] = modules;
+  const { defaultKeymap, history, historyKeymap, indentMore, indentLess } = commands;
+  const { syntaxHighlighting, defaultHighlightStyle, indentUnit, bracketMatching } = language;
+  const keys = keymap.of([
+    { key: "Shift-Enter", run: () => { onRun?.(); return true; } },
+    { key: "Escape", run: () => { onLeave?.(); return true; } },
+    { key: "Tab", run: indentMore, shift: indentLess },
+    ...historyKeymap, ...defaultKeymap,
+  ]);
+  const attributes = { "aria-label": label, ...(describedBy ? { "aria-describedby": describedBy } : {}) };
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({ doc, extensions: [keys, history(), drawSelection(), python(), bracketMatching(),
+      syntaxHighlighting(defaultHighlightStyle), indentUnit.of("    "), EditorState.tabSize.of(4),
+      EditorView.contentAttributes.of(attributes)] }),
+  });
+  view.dom.classList.add("mg-editor");
+  return {
+    dom: view.dom,
+    input: view.contentDOM,
+    get value() { return view.state.doc.toString(); },
+    set value(text) { view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }); },
+    focus() { view.focus(); },
+    destroy() { view.destroy(); },
+  };
+}
+
+function textarea(parent, { doc, label, describedBy, onRun, onLeave }) {
+  const area = document.createElement("textarea");
+  Object.assign(area, { className: "mg-editor mg-editor-plain", spellcheck: false, value: doc,
+    rows: Math.max(doc.split("\n").length, 2) });
+  area.setAttribute("aria-label", label);
+  area.setAttribute("autocapitalize", "off");
+  if (describedBy) area.setAttribute("aria-describedby", describedBy);
+  area.addEventListener("input", () => { area.rows = Math.max(area.value.split("\n").length, 2); });
+  area.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); onRun?.(); }
+    else if (e.key === "Escape") { e.preventDefault(); onLeave?.(); }
+    else if (e.key === "Tab" && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); indent(area, e.shiftKey); }
+  });
+  parent.appendChild(area);
+  return {
+    dom: area,
+    input: area,
+    get value() { return area.value; },
+    set value(text) { area.value = text; },
+    focus() { area.focus(); },
+    destroy() { area.remove(); },
+  };
+}
+
+function indent(area, out) {
+  // Tab indents the selected lines (or inserts spaces at the caret); Shift+Tab dedents them
+  const { value, selectionStart: start, selectionEnd: end } = area;
+  const lineStart = value.lastIndexOf("\n", start - 1) + 1;
+  if (!out && start === end) { area.setRangeText("    ", start, end, "end"); return; }
+  const lines = value.slice(lineStart, end).split("\n");
+  const changed = lines.map((l) => (out ? l.replace(/^ {1,4}/, "") : "    " + l)).join("\n");
+  area.setRangeText(changed, lineStart, end, "select");
+}
