@@ -1,13 +1,14 @@
 // The page's code cells, runnable and editable in the reader's browser. Glue only: the build marks each cell
 // (src/microgpt/sphinxext/cells.py), Python runs it (microgpt.cells, in the live page's worker, loaded on the first
 // Run and shared by every cell of the page: one namespace, as in Jupyter).
-//   div.cell[data-live-state=idle|running|done|error]   the cell
+// The cells have their own worker (runtime("cells")): a cell's Stop ends it, and the reader's run is never touched.
+//   div.cell[data-live-state=idle|running|done|error|stopped]   the cell
 //     div.cell_input                                     its code (a textarea once the reader edits it)
 //     div.mg-cell-bar                                    Run cell, Edit, Build-time output, Stop, Reset, status
-//     div.cell_output[data-live="output"]                build-time output, replaced by each run's
+//     div.cell_output[data-live="output"]                build-time output, replaced by each run's as it prints
 import { runtime } from "../live/runtime.js";
 
-const rt = runtime();
+const rt = runtime("cells"); // its own worker: a cell's Stop ends it, never the reader's run
 const cells = [];
 const ran = new Set(); // cells run since the namespace was last fresh
 let generation = 0; // bumped by Stop and Reset: queued runs of an older generation are dropped
@@ -27,6 +28,33 @@ function block(kind, text) {
   const highlight = out.appendChild(el("div", { class: "highlight" }));
   highlight.appendChild(el("pre", {}, text));
   return out;
+}
+
+/** What a terminal shows of a line written with carriage returns: its last part ("50%\r100%" shows "100%"). */
+function overwritten(text) {
+  return text.split("\n").map((line) => {
+    const parts = line.split("\r");
+    return parts.findLast((p, i) => p !== "" || i === 0);
+  }).join("\n");
+}
+
+/** Output blocks for what a cell printed ({streams, note}, microgpt.cells.Output): the note first if lines were
+ *  dropped, then each stream's text as the build shows it. */
+function printed({ streams, note }) {
+  const shown = note ? [block("stderr mg-cell-dropped", note)] : [];
+  for (const s of streams) shown.push(block(s.name === "stderr" ? "stderr" : "stream", overwritten(s.text)));
+  return shown;
+}
+
+/** The editor a cell's code becomes when the reader edits it (one place, so another editor can replace it). */
+function createEditor(source, number, onKey) {
+  const editor = el("textarea", { class: "mg-cell-editor", spellcheck: "false", autocapitalize: "off",
+    autocomplete: "off", rows: String(Math.max(source.split("\n").length, 2)), "aria-label": `Code of cell ${number}`,
+    "aria-describedby": "mg-cell-keys" });
+  editor.value = source;
+  editor.addEventListener("keydown", onKey);
+  editor.addEventListener("input", () => { editor.rows = Math.max(editor.value.split("\n").length, 2); });
+  return editor;
 }
 
 class Cell {
@@ -68,13 +96,7 @@ class Cell {
 
   edit() {
     if (!this.editor) {
-      const lines = this.source.split("\n").length;
-      this.editor = el("textarea", { class: "mg-cell-editor", spellcheck: "false", autocapitalize: "off",
-        autocomplete: "off", rows: String(Math.max(lines, 2)), "aria-label": `Code of cell ${this.number}`,
-        "aria-describedby": "mg-cell-keys" });
-      this.editor.value = this.source;
-      this.editor.addEventListener("keydown", (e) => this.key(e));
-      this.editor.addEventListener("input", () => { this.editor.rows = Math.max(this.editor.value.split("\n").length, 2); });
+      this.editor = createEditor(this.source, this.number, (e) => this.key(e));
       this.highlighted = [...this.input.childNodes];
       this.input.replaceChildren(this.editor);
       this.editButton.hidden = true;
@@ -140,9 +162,12 @@ class Cell {
       await rt.load(progress);
       this.say("Running…");
       const started = performance.now();
-      const { streams, result, error } = await rt.call("cells.run", [this.code, this.number]);
+      this.show([]);
+      const onOutput = (output) => { if (mine === generation) this.show(printed(output)); }; // as it prints
+      const out = await rt.call("cells.run", [this.code, this.number], undefined, onOutput);
       if (mine !== generation) return;
-      const shown = streams.map((s) => block(s.name === "stderr" ? "stderr" : "stream", s.text));
+      const { result, error } = out;
+      const shown = printed(out);
       if (result !== null) shown.push(block("text_plain", result));
       if (error) shown.push(block("traceback stderr", error.traceback));
       this.show(shown);
@@ -161,19 +186,20 @@ class Cell {
   }
 
   stop() {
+    const started = performance.now();
     generation++;
     current = null;
-    rt.terminate();
+    rt.terminate(); // the cells' worker only: the reader's run and the scenes have their own
     ran.clear();
     queue = Promise.resolve();
     for (const c of cells) {
       if (c.root.dataset.liveState === "running") { c.state = "idle"; c.say(""); c.stopButton.hidden = true; }
     }
-    this.state = "error";
-    this.show([block("traceback stderr", "Stopped. The Python runtime was restarted, so the namespace was lost: " +
-      "every name the cells of this page defined is gone. Run the cells above again before this one.")]);
+    this.state = "stopped";
+    this.output.append(block("stderr mg-cell-stopped", "Stopped. What it printed is kept above. The cells' Python " +
+      "was restarted, so the names the cells of this page defined are gone: run the cells above again before this one."));
     this.restoreButton.disabled = false;
-    this.say("Stopped: the namespace was lost.");
+    this.say(`Stopped in ${Math.round(performance.now() - started)} ms.`);
     this.runButton.focus();
     rt.load().catch(() => {}); // a fresh worker, ready for the next Run
   }

@@ -43,9 +43,11 @@ function ok(response) {
   return response;
 }
 
-function run({ name, args, files }) {
+function run({ id, name, args, files, stream }) {
   for (const [path, bytes] of Object.entries(files ?? {})) python.pyodide.FS.writeFile(path, new Uint8Array(bytes));
-  return JSON.parse(python.call(name, JSON.stringify(args ?? [])));
+  // a streaming call (a cell) posts what it has printed so far while Python runs, before its result
+  const emit = stream ? (text) => self.postMessage({ type: "output", id, output: JSON.parse(text) }) : undefined;
+  return JSON.parse(python.call(name, JSON.stringify(args ?? []), emit));
 }
 
 // The reader's run goes straight between Python and IndexedDB: megabytes the page's main thread never copies.
