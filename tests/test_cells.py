@@ -24,7 +24,8 @@ def fresh_namespace():
 def test_streams_in_order_and_the_last_value_as_jupyter_shows_it():
     out = cells.run("import sys\nprint('a')\nprint('b', file=sys.stderr)\nprint('c')\n6 * 7", 1)
     assert out == {"streams": [{"name": "stdout", "text": "a\n"}, {"name": "stderr", "text": "b\n"},
-                               {"name": "stdout", "text": "c\n"}], "dropped": 0, "note": "", "result": "42", "error": None}
+                               {"name": "stdout", "text": "c\n"}],
+                   "dropped": 0, "note": "", "result": "42", "error": None}
     assert cells.run("6 * 7;", 2)["result"] is None  # a trailing semicolon hides it
     assert cells.run("print('x')", 3)["result"] is None  # None is not shown
     assert cells.run("x = 1", 4) == {"streams": [], "dropped": 0, "note": "", "result": None, "error": None}

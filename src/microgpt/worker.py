@@ -20,7 +20,8 @@ def call(name: str, args_json: str, emit=None) -> str:
         api = importlib.import_module(f"microgpt.{module}").API
         if function not in api:
             raise PageError("", f"the page asked for {name!r}, which microgpt.{module} does not offer")
-        return json.dumps({"result": api[function](*json.loads(args_json), **({} if emit is None else {"emit": emit}))}, allow_nan=False)
+        streaming = {} if emit is None else {"emit": emit}
+        return json.dumps({"result": api[function](*json.loads(args_json), **streaming)}, allow_nan=False)
     except PageError as e:
         return json.dumps({"error": {"field": e.field, "message": str(e)}})
     except Exception as e:  # a bug, not the reader's input: say where, briefly
