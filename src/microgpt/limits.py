@@ -1,0 +1,83 @@
+"""What the browser can train: the size of one training step's graph, the limits on it, and how long a run takes.
+
+The scalar engine builds one `Value` per operation of a step and keeps them all until backward has run, so a
+step's time and memory grow with its graph. The live page checks a model against these limits before it sets
+it up (the CLI runs any size: it only says what the page would), and estimates a run from the site's benchmark.
+"""
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from .config import GPTConfig
+
+WARN_NODES = 500_000  # above: the page asks to confirm (about 8 times the default model's graph)
+MAX_NODES = 4_000_000  # above: the page refuses (about 1 GB for one step's graph, the browser's Python can hold 2)
+BYTES_PER_NODE = 226  # peak bytes per node, forward and backward (tracemalloc, CPython 3.11, n_embd 32)
+BENCH = "data/bench-results.json"  # the benchmark the build read (nox -s bench -- --save)
+
+
+def graph_nodes(config: GPTConfig, vocab_size: int, positions: int) -> int:
+    """Nodes of the graph one training step builds on a document with `positions` predictions (counted from
+    model.py's operations: each linear is nout*(2*nin+1), attention grows with the positions before, leaves are
+    the weights the step reads)."""
+    n, h, layers, v, t = config.n_embd, config.n_head, config.n_layer, vocab_size, positions
+    per_position = layers * (24 * n * n + 22 * n + h + 12) + v * (2 * n + 6) + 4 * n + 10
+    attention = layers * (4 * n + 8 * h) * t * (t + 1) // 2
+    leaves = layers * 12 * n * n + v * n + 2 * t * n
+    return t * per_position + attention + leaves
+
+
+def positions(docs: list[str], block_size: int) -> tuple[float, int]:
+    """Mean and largest number of predictions per step over the documents (line 158: BOS + doc + BOS, cut)."""
+    counts = [min(block_size, len(doc) + 1) for doc in docs]
+    return sum(counts) / len(counts), max(counts)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A model's size against the limits, and the time the benchmark's machine would take per step."""
+
+    num_params: int
+    nodes: int  # per step, on the longest document
+    mean_nodes: int  # per step, on an average document
+    level: str  # "ok", "warn" (confirm first) or "refuse"
+    message: str  # why, with the limit; empty when ok
+    bench_seconds_per_step: float  # the port in CPython on the benchmark's machine; the browser is slower
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "max_nodes": MAX_NODES, "warn_nodes": WARN_NODES}
+
+
+def bench_seconds_per_node() -> float:
+    """The scalar port's time per graph node on the benchmark's machine (its default model on names.txt)."""
+    from .dataset import load_docs, resolve_data_path
+
+    engines = json.loads(resources.files("microgpt").joinpath(BENCH).read_text(encoding="utf-8"))["engines"]
+    port = next(e for e in engines if "scalar port" in e["name"])
+    config = GPTConfig()
+    docs = load_docs(resolve_data_path())
+    mean, _ = positions(docs, config.block_size)
+    vocab_size = len(set("".join(docs))) + 1
+    return port["us_per_step"] / 1e6 / graph_nodes(config, vocab_size, round(mean))
+
+
+def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int) -> Plan:
+    """Check a model against the limits; the message names the limit and why."""
+    mean, longest = positions(docs, config.block_size)
+    nodes = graph_nodes(config, vocab_size, longest)
+    memory = nodes * BYTES_PER_NODE / 1e9
+    if nodes > MAX_NODES:
+        level = "refuse"
+        message = (f"this model builds {nodes:,} graph nodes in a training step; the page trains at most "
+                   f"{MAX_NODES:,} (about {MAX_NODES * BYTES_PER_NODE / 1e9:.1f} GB of memory for one step, here "
+                   f"{memory:.1f} GB). Make it smaller (--n-embd, --n-layer, --block-size), or run it with "
+                   "`microgpt run` on your own machine")
+    elif nodes > WARN_NODES:
+        level = "warn"
+        message = (f"this model builds {nodes:,} graph nodes in a training step, {nodes / WARN_NODES:.0f} times "
+                   f"the page's comfortable size ({WARN_NODES:,}): each step takes seconds")
+    else:
+        level, message = "ok", ""
+    seconds = bench_seconds_per_node() * graph_nodes(config, vocab_size, round(mean))
+    return Plan(num_params, nodes, graph_nodes(config, vocab_size, round(mean)), level, message, seconds)
