@@ -11,8 +11,8 @@ from importlib import resources
 
 from .config import GPTConfig
 
-WARN_NODES = 500_000  # above: the page asks to confirm (about 8 times the default model's graph)
-MAX_NODES = 4_000_000  # above: the page refuses (about 1 GB for one step's graph, the browser's Python can hold 2)
+WARN_NODES = 500_000  # above: the page asks to confirm first (the default model's longest step builds 138,864)
+MAX_NODES = 8_000_000  # above: the page refuses (one step's graph would need about 2 GB, a wasm32 heap's size)
 BYTES_PER_NODE = 226  # peak bytes per node, forward and backward (tracemalloc, CPython 3.11, n_embd 32)
 BENCH = "data/bench-results.json"  # the benchmark the build read (nox -s bench -- --save)
 
@@ -67,17 +67,18 @@ def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int) -
     mean, longest = positions(docs, config.block_size)
     nodes = graph_nodes(config, vocab_size, longest)
     memory = nodes * BYTES_PER_NODE / 1e9
+    seconds = bench_seconds_per_node() * graph_nodes(config, vocab_size, round(mean))
     if nodes > MAX_NODES:
         level = "refuse"
-        message = (f"this model builds {nodes:,} graph nodes in a training step; the page trains at most "
-                   f"{MAX_NODES:,} (about {MAX_NODES * BYTES_PER_NODE / 1e9:.1f} GB of memory for one step, here "
-                   f"{memory:.1f} GB). Make it smaller (--n-embd, --n-layer, --block-size), or run it with "
+        message = (f"this model builds {nodes:,} graph nodes in a training step (about {memory:.1f} GB of memory); "
+                   f"the page trains at most {MAX_NODES:,}, beyond which the browser runs out of memory or takes "
+                   "minutes a step. Make it smaller (--n-embd, --n-layer, --block-size), or run it with "
                    "`microgpt run` on your own machine")
     elif nodes > WARN_NODES:
         level = "warn"
-        message = (f"this model builds {nodes:,} graph nodes in a training step, {nodes / WARN_NODES:.0f} times "
-                   f"the page's comfortable size ({WARN_NODES:,}): each step takes seconds")
+        message = (f"this model builds {nodes:,} graph nodes in a training step, over the {WARN_NODES:,} the page "
+                   f"trains comfortably: a step takes {seconds:.1f} s on average on the benchmark's machine "
+                   f"(longer in a browser) and up to {memory:.1f} GB of memory")
     else:
         level, message = "ok", ""
-    seconds = bench_seconds_per_node() * graph_nodes(config, vocab_size, round(mean))
     return Plan(num_params, nodes, graph_nodes(config, vocab_size, round(mean)), level, message, seconds)

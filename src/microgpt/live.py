@@ -7,24 +7,44 @@ The browser runs this under Pyodide; the worker only forwards calls and results.
 import json
 import random
 
+from . import limits
 from .config import GPTConfig, TrainConfig
-from .form import PageError, generate_temperature
+from .form import PageError, generate_temperature, parse_settings
+from .parameters import state_dict_shapes
 from .scalar import ScalarEngine
-from .session import Session, fresh_sample
+from .session import Session, fresh_sample, read_documents
 from .tokenizer import Tokenizer
 from .trace import WordError
 
 _session: Session | None = None
 
 
+def _read(documents_path: str | None) -> bytes | None:
+    if documents_path is None:
+        return None
+    with open(documents_path, "rb") as f:
+        return f.read()
+
+
+def plan(form: dict, documents_path: str | None = None, name: str = "documents") -> dict:
+    """The settings checked before anything is set up: parameters, the graph of a step against the page's limits,
+    the benchmark's time per step, the steps planned. A bad field raises PageError, as `start` would."""
+    config, train, _ = parse_settings(form)
+    _, docs = read_documents(_read(documents_path), name)
+    vocab_size = len(set("".join(docs))) + 1  # the tokenizer's uchars and BOS (line 26)
+    num_params = sum(rows * cols for rows, cols in state_dict_shapes(config, vocab_size).values())
+    return {**limits.plan(config, vocab_size, docs, num_params).as_dict(), "num_steps": train.num_steps,
+            "vocab_size": vocab_size}
+
+
 def start(form: dict, documents_path: str | None = None, name: str = "documents") -> dict:
-    """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90."""
+    """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90. A model
+    above the page's limit is refused before it is set up (setting it up alone would take minutes)."""
     global _session
-    raw = None
-    if documents_path is not None:
-        with open(documents_path, "rb") as f:
-            raw = f.read()
-    _session = Session(form, raw, name)
+    checked = plan(form, documents_path, name)
+    if checked["level"] == "refuse":
+        raise PageError("n-embd", checked["message"])
+    _session = Session(form, _read(documents_path), name)
     docs = _session.run.docs
     return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
             "vocab_size": _session.run.tokenizer.vocab_size}
@@ -81,7 +101,7 @@ def reset() -> dict:
 
 
 API = {
-    "start": start, "reset": reset, "save": save, "restore": restore,
+    "plan": plan, "start": start, "reset": reset, "save": save, "restore": restore,
     "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),

@@ -51,22 +51,26 @@ def snapshot_config(run: Run) -> SnapshotConfig:
     return SnapshotConfig(probes=probes, adam_params=params)
 
 
+def read_documents(documents: bytes | None, name: str = "documents", data=None) -> tuple[bytes, list[str]]:
+    """The reader's documents (or names.txt when they gave none), as bytes and as the parser's documents."""
+    try:
+        if documents is not None:
+            return documents, parse_documents(documents, name)
+        path = resolve_data_path(data)
+        raw = path.read_bytes()
+        return raw, parse_docs(raw, str(path))
+    except (DataError, OSError) as e:
+        raise PageError("documents", str(e)) from None
+
+
 class Session:
     """One run on the page: set up, then train, extend and generate in small calls; every call returns lines."""
 
     def __init__(self, form: dict, documents: bytes | None = None, name: str = "documents", data=None):
         self.form, self.documents, self.name = dict(form), documents, name  # what a saved run is rebuilt from
         config, train, self.sample_config = parse_settings(form)
-        try:
-            if documents is not None:
-                docs = parse_documents(documents, name)
-            else:
-                path = resolve_data_path(data)
-                raw = path.read_bytes()
-                docs = parse_docs(raw, str(path))
-        except (DataError, OSError) as e:
-            raise PageError("documents", str(e)) from None
-        self.data_sha256 = hashlib.sha256(documents if documents is not None else raw).hexdigest()
+        raw, docs = read_documents(documents, name, data)
+        self.data_sha256 = hashlib.sha256(raw).hexdigest()
         self.run = Run.setup(config, train, docs=docs)
         self.recorder = Recorder(self.run, snapshot_config(self.run), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate
