@@ -76,10 +76,10 @@ class Runtime extends EventTarget {
     return this.send({ type: "call", name, args, files, stream: Boolean(onOutput) }, [], onOutput);
   }
 
-  /** Save the reader's run under key (the worker writes it to IndexedDB itself). */
-  async save(key) {
+  /** Save the reader's run under key, with meta ({page, title, step}); the worker writes it to IndexedDB itself. */
+  async save(key, meta) {
     await this.load();
-    return this.send({ type: "save", key });
+    return this.send({ type: "save", key, meta });
   }
 
   /** Restore the run saved under key: live.restore's result, or null if there is none. */

@@ -37,9 +37,9 @@ export function hasSaved() {
   try { return sessionStorage.getItem(TAB_KEY) !== null; } catch { return false; }
 }
 
-export async function put(key, text) {
+export async function put(key, text, meta = null) {
   await transact("readwrite", (store) => {
-    store.put({ text, savedAt: Date.now() }, key);
+    store.put({ text, meta, savedAt: Date.now() }, key);
     const cursor = store.openCursor();
     cursor.onsuccess = () => {
       const c = cursor.result;
@@ -50,9 +50,9 @@ export async function put(key, text) {
   });
 }
 
-export async function get(key) {
-  const entry = await transact("readonly", (store) => store.get(key));
-  return entry?.text ?? null;
+/** The saved run under key: {text, meta, savedAt}, or null. */
+export async function entry(key) {
+  return (await transact("readonly", (store) => store.get(key))) ?? null;
 }
 
 export async function forget() {

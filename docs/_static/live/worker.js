@@ -51,14 +51,18 @@ function run({ id, name, args, files, stream }) {
 }
 
 // The reader's run goes straight between Python and IndexedDB: megabytes the page's main thread never copies.
-async function save({ key }) {
-  await store.put(key, python.live.save()); // a str of megabytes: no JSON envelope around it
+// `meta` ({page, title, step}) says where and when it was saved, for the restore's message.
+async function save({ key, meta }) {
+  await store.put(key, python.live.save(), meta); // a str of megabytes: no JSON envelope around it
   return { result: true };
 }
 
 async function restore({ key }) {
-  const text = await store.get(key);
-  return text === null ? { result: null } : run({ name: "live.restore", args: [text] });
+  const entry = await store.entry(key);
+  if (entry === null) return { result: null };
+  const restored = run({ name: "live.restore", args: [entry.text] });
+  if (restored.result) restored.result.saved = entry.meta ?? null;
+  return restored;
 }
 
 const handlers = { load: async (data) => ({ result: await load(data) }), call: run, save, restore };
