@@ -3,21 +3,19 @@
 The page calls `cells.run(code, number)` through the worker (see `worker.py`) and gets back what the cell printed
 (stdout and stderr, in order, its last MAX_OUTPUT_LINES lines), the value of its last expression as IPython's
 plain-text display shows it, and a traceback of the reader's own code only when it fails. While the cell runs,
-`emit` (the worker's) receives what it has printed so far, at most every FLUSH_SECONDS, so the page shows output
-line by line and keeps it when the reader stops the cell. `needs_numpy` decides at build time which cells the
-browser can run: its Python has no NumPy.
+`emit(name, text)` (the worker's) receives each write as it happens, so the page shows output line by line (a
+`print` before an endless loop included) and keeps it when the reader stops the cell. `needs_numpy` decides at
+build time which cells the browser can run: its Python has no NumPy.
 """
 
 import ast
 import builtins
 import inspect
 import io
-import json
 import linecache
 import pprint
 import re
 import sys
-import time
 import traceback
 import types
 from pathlib import Path
@@ -26,7 +24,6 @@ namespace: dict = {}
 DISPLAY_WIDTH = 79  # IPython's PlainTextFormatter.max_width
 PRETTY_TYPES = (list, tuple, dict, set, frozenset)  # pprint lays these out as IPython's pretty printer does
 MAX_OUTPUT_LINES = 1000  # a cell's output keeps its last lines: 20,000 printed lines would be 780,000 px tall
-FLUSH_SECONDS = 0.1  # while a cell runs, its output goes to the page at most this often
 
 
 def display_text(value) -> str | None:
@@ -55,7 +52,7 @@ class Output:
         self.chunks: list[dict] = []  # [{"name": "stdout" | "stderr", "text": ...}], consecutive writes merged
         self.lines = 0  # newlines in chunks
         self.dropped = 0  # lines dropped from the start
-        self.emit, self.flushed = emit, time.monotonic()
+        self.emit = emit
 
     def write(self, name: str, text: str) -> None:
         if self.chunks and self.chunks[-1]["name"] == name:
@@ -65,8 +62,8 @@ class Output:
         self.lines += text.count("\n")
         if self.lines > 2 * MAX_OUTPUT_LINES:  # trimmed now and then, not at every write
             self.trim()
-        if self.emit is not None and time.monotonic() - self.flushed >= FLUSH_SECONDS:
-            self.flush()
+        if self.emit is not None:
+            self.emit(name, text)
 
     def trim(self) -> None:
         """Drop whole lines from the start until MAX_OUTPUT_LINES are left."""
@@ -90,10 +87,6 @@ class Output:
         n = self.dropped
         note = f"… {n:,} earlier line{'s' if n != 1 else ''} not shown: a cell keeps its last {MAX_OUTPUT_LINES:,}."
         return {"streams": [dict(c) for c in self.chunks], "dropped": n, "note": note if n else ""}
-
-    def flush(self) -> None:
-        self.flushed = time.monotonic()
-        self.emit(json.dumps(self.shown()))
 
 
 class Streams(io.TextIOBase):
@@ -141,7 +134,7 @@ def without_glue(code: str) -> str:
 
 def run(code: str, number: int, emit=None) -> dict:
     """Run one cell in the page's namespace: {"streams": [...], "dropped": lines, "note": what to say about them,
-    "result": text or None, "error": ... or None}; `emit(json)` gets {"streams", "dropped", "note"} so far."""
+    "result": text or None, "error": ... or None}; `emit(name, text)` gets each write as it happens."""
     try:  # the page's cells glue figures for its prose with MyST-NB, which the browser does not have
         import myst_nb  # noqa: F401
     except ImportError:

@@ -14,7 +14,7 @@ from .form import PageError
 
 def call(name: str, args_json: str, emit=None) -> str:
     """{"result": ...} or {"error": {"field": ..., "message": ...}} as JSON; `emit`, if given, goes to the function
-    (a cell streams its output through it while it runs)."""
+    (a cell streams each write through it while it runs)."""
     module, _, function = name.partition(".")
     try:
         api = importlib.import_module(f"microgpt.{module}").API

@@ -46,6 +46,38 @@ function printed({ streams, note }) {
   return shown;
 }
 
+/** What a running cell has printed, write by write, its last maxLines lines shown (Python's result, capped the
+ *  same way, replaces it when the cell ends). */
+class Live {
+  constructor(maxLines) { this.max = maxLines; this.streams = []; this.lines = 0; this.dropped = 0; }
+
+  add(name, text) {
+    const last = this.streams[this.streams.length - 1];
+    if (last?.name === name) last.text += text;
+    else this.streams.push({ name, text });
+    this.lines += text.split("\n").length - 1;
+    if (this.lines > 2 * this.max) this.trim(); // now and then, not at every write
+  }
+
+  trim() {
+    let excess = this.lines - this.max;
+    while (excess > 0) {
+      const first = this.streams[0];
+      const parts = first.text.split("\n");
+      const count = Math.min(parts.length - 1, excess);
+      if (count === parts.length - 1) this.streams.shift();
+      else first.text = parts.slice(count).join("\n");
+      this.lines -= count;
+      this.dropped += count;
+      excess -= count;
+    }
+  }
+
+  get note() {
+    return this.dropped ? `… ${this.dropped.toLocaleString("en")} earlier lines not shown while it runs.` : "";
+  }
+}
+
 /** The editor a cell's code becomes when the reader edits it (one place, so another editor can replace it). */
 function createEditor(source, number, onKey) {
   const editor = el("textarea", { class: "mg-cell-editor", spellcheck: "false", autocapitalize: "off",
@@ -63,12 +95,14 @@ class Cell {
     this.index = index; // among the runnable cells
     this.number = number; // among all the page's code cells, from 1
     this.source = bar.dataset.source;
+    this.maxLines = Number(bar.dataset.maxLines); // microgpt.cells.MAX_OUTPUT_LINES
     this.input = root.querySelector(":scope > .cell_input");
     this.output = root.querySelector(":scope > .cell_output") ??
       root.appendChild(el("div", { class: "cell_output docutils container" }));
     this.output.dataset.live = "output";
     this.built = [...this.output.childNodes].map((n) => n.cloneNode(true));
     this.editor = null;
+    this.live = null; // what it prints while it runs
     root.dataset.liveState = "idle";
 
     bar.hidden = false;
@@ -163,8 +197,15 @@ class Cell {
       this.say("Running…");
       const started = performance.now();
       this.show([]);
-      const onOutput = (output) => { if (mine === generation) this.show(printed(output)); }; // as it prints
+      const live = this.live = new Live(this.maxLines);
+      let frame = 0;
+      const onOutput = ([name, text]) => { // each write as it happens, drawn once a frame
+        live.add(name, text);
+        frame ||= requestAnimationFrame(() => { frame = 0; if (mine === generation) this.show(printed(live)); });
+      };
       const out = await rt.call("cells.run", [this.code, this.number], undefined, onOutput);
+      cancelAnimationFrame(frame);
+      this.live = null;
       if (mine !== generation) return;
       const { result, error } = out;
       const shown = printed(out);
@@ -196,6 +237,7 @@ class Cell {
       if (c.root.dataset.liveState === "running") { c.state = "idle"; c.say(""); c.stopButton.hidden = true; }
     }
     this.state = "stopped";
+    if (this.live) { this.live.trim(); this.show(printed(this.live)); } // every write so far, drawn or not
     this.output.append(block("stderr mg-cell-stopped", "Stopped. What it printed is kept above. The cells' Python " +
       "was restarted, so the names the cells of this page defined are gone: run the cells above again before this one."));
     this.restoreButton.disabled = false;
@@ -218,8 +260,9 @@ class Cell {
   }
 }
 
-function progress(loaded, total) {
-  current?.say(`Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`);
+function progress(loaded, total, active) {
+  current?.say(active ? `Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`
+    : "Starting Python…");
 }
 
 function indent(area, out) {

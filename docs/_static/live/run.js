@@ -16,6 +16,13 @@ export class ConfirmNeeded extends PageError {
 
 const mb = (bytes) => (bytes / 1e6).toFixed(1);
 
+/** The page's own title (its h1 without the theme's link mark), for "restored from …". */
+function pageTitle() {
+  const h1 = document.querySelector("h1")?.cloneNode(true);
+  h1?.querySelector(".headerlink")?.remove();
+  return h1?.textContent.trim() || document.title;
+}
+
 class LiveRun extends EventTarget {
   constructor() {
     super();
@@ -55,10 +62,10 @@ class LiveRun extends EventTarget {
     if (this.rt.loaded) return this.rt.load();
     this.setState("loading");
     this.setPhase("Downloading the Python runtime and the port…");
-    return this.rt.load((loaded, total) => {
+    return this.rt.load((loaded, total, active) => {
       this.emit("progress", { loaded, total });
-      this.setPhase(loaded < total ? `Downloading the Python runtime and the port: ${mb(loaded)} of ${mb(total)} MB`
-        : "Starting Python…");
+      this.setPhase(active ? `Downloading the Python runtime and the port: ${mb(loaded)} of ${mb(total)} MB`
+        : `Starting Python (${mb(loaded)} MB downloaded)…`);
     });
   }
 
@@ -149,6 +156,7 @@ class LiveRun extends EventTarget {
     this.print(result.lines);
     this.emit("started", result);
     this.emit("step", this.status);
+    await this.save(); // a Stop during the first step restores the run as set up
   }
 
   /** Run an action made of small calls, after the one before; its end (or an error) sets the state and saves. */
@@ -186,8 +194,7 @@ class LiveRun extends EventTarget {
   async save() {
     if (!this.exists || !this.rt.loaded) return;
     try {
-      await this.rt.save(store.tabKey(true), { page: location.pathname, title: document.title.split(" — ")[0],
-        step: this.status.step });
+      await this.rt.save(store.tabKey(true), { page: location.pathname, title: pageTitle(), step: this.status.step });
     } catch (e) {
       if (this.rt.loaded) this.emit("notice", `Your run is not carried to other pages: ${e.message ?? e}`);
     }

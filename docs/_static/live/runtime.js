@@ -52,7 +52,7 @@ class Runtime extends EventTarget {
   }
 
   receive(data) {
-    if (data.type === "progress") { for (const f of this.progress) f(data.loaded, data.total); return; }
+    if (data.type === "progress") { for (const f of this.progress) f(data.loaded, data.total, data.active); return; }
     const entry = this.pending.get(data.id);
     if (!entry) return;
     if (data.type === "output") { entry.onOutput?.(data.output); return; }
@@ -70,7 +70,7 @@ class Runtime extends EventTarget {
   }
 
   /** Call microgpt.<module>.API[function](...args) in the worker; files: {path: ArrayBuffer} written first;
-   *  onOutput(output), if given, receives what the call has printed so far while it runs (cells.run). */
+   *  onOutput([stream, text]), if given, receives each write of the call while it runs (cells.run). */
   async call(name, args = [], files = undefined, onOutput = undefined) {
     await this.load();
     return this.send({ type: "call", name, args, files, stream: Boolean(onOutput) }, [], onOutput);

@@ -8,19 +8,21 @@ let queue = Promise.resolve();
 // Every byte the runtime fetches, counted as it arrives, so the page can show real progress.
 const fetchOriginal = self.fetch.bind(self);
 let onBytes = () => {};
+let active = 0; // downloads under way: none left means Python is starting, not downloading
 self.fetch = async (...args) => {
   const response = await fetchOriginal(...args);
   if (response.body) {
     const reader = response.clone().body.getReader();
+    active++;
     (async () => { for (;;) { const { done, value } = await reader.read(); if (done) break; onBytes(value.length); } })()
-      .catch(() => {});
+      .catch(() => {}).finally(() => { active--; onBytes(0); });
   }
   return response;
 };
 
 async function load({ base, runtime }) {
   let loaded = 0;
-  onBytes = (n) => { loaded += n; self.postMessage({ type: "progress", loaded, total: runtime.total_bytes }); };
+  onBytes = (n) => { loaded += n; self.postMessage({ type: "progress", loaded, total: runtime.total_bytes, active }); };
   const url = (path) => new URL(path, base).href;
   const { loadPyodide } = await import(url(runtime.pyodide + "pyodide.mjs"));
   const [pyodide, wheel, names] = await Promise.all([
@@ -29,7 +31,8 @@ async function load({ base, runtime }) {
     fetch(url(runtime.names)).then(ok).then((r) => r.arrayBuffer()),
   ]);
   loaded += runtime.files[runtime.pyodide + "pyodide.asm.mjs"] ?? 0; // imported as a module, not fetched
-  self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes });
+  self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes,
+    active: 0 });
   pyodide.unpackArchive(new Uint8Array(wheel), "wheel");
   pyodide.FS.mkdirTree("/data");
   pyodide.FS.writeFile("/data/names.txt", new Uint8Array(names));
@@ -45,8 +48,8 @@ function ok(response) {
 
 function run({ id, name, args, files, stream }) {
   for (const [path, bytes] of Object.entries(files ?? {})) python.pyodide.FS.writeFile(path, new Uint8Array(bytes));
-  // a streaming call (a cell) posts what it has printed so far while Python runs, before its result
-  const emit = stream ? (text) => self.postMessage({ type: "output", id, output: JSON.parse(text) }) : undefined;
+  // a streaming call (a cell) posts each write while Python runs, before its result
+  const emit = stream ? (stream_, text) => self.postMessage({ type: "output", id, output: [stream_, text] }) : undefined;
   return JSON.parse(python.call(name, JSON.stringify(args ?? []), emit));
 }
 
