@@ -7,7 +7,7 @@ The browser runs this under Pyodide; the worker only forwards calls and results.
 import json
 import random
 
-from . import limits
+from . import limits, saved
 from .config import GPTConfig, TrainConfig
 from .form import PageError, generate_temperature, parse_settings
 from .parameters import state_dict_shapes
@@ -51,14 +51,21 @@ def start(form: dict, documents_path: str | None = None, name: str = "documents"
 
 
 def save() -> str:
-    """The current run as text, for the page to keep in sessionStorage."""
+    """The current run as text, whole."""
     return current().save()
 
 
-def restore(text: str) -> dict:
-    """The run another page saved: its status, transcript and history, to draw."""
+def save_parts(stored: list[int]) -> str:
+    """The current run for the page's store, after every step: {"run": the run as text without the checkpoints
+    in `stored` (the store has them), "checkpoints": step -> the new ones}, as JSON."""
+    session, stored = current(), frozenset(stored)
+    return json.dumps({"run": session.save(stored), "checkpoints": saved.checkpoints(session, stored)})
+
+
+def restore(text: str, kept: dict[str, str] | None = None) -> dict:
+    """The run a page saved (with the checkpoints kept apart): its status, transcript and history, to draw."""
     global _session
-    _session = Session.restore(text)
+    _session = Session.restore(text, kept)
     return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
             "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None}
 
@@ -101,7 +108,7 @@ def reset() -> dict:
 
 
 API = {
-    "plan": plan, "start": start, "reset": reset, "save": save, "restore": restore,
+    "plan": plan, "start": start, "reset": reset, "save": save, "save_parts": save_parts, "restore": restore,
     "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),

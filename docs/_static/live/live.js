@@ -59,8 +59,9 @@ function setUp(panel) {
     locked.hidden = !run.exists;
     progress.hidden = state !== "loading";
     showHorizon();
-    if (state === "paused") say(run.pending?.sampling ? "Stopped while generating: Resume draws the rest."
-      : `Stopped at step ${run.status.step} of ${run.status.num_steps}: Resume goes on.`);
+    if (state === "paused") say((notice ? `${notice} ` : "") + (run.pending?.sampling
+      ? "Stopped while generating: Resume draws the rest." : notice ? "Resume goes on."
+        : `Stopped at step ${run.status.step} of ${run.status.num_steps}: Resume goes on.`));
     if (state === "done") say(notice ?? (run.atHorizon ? `Trained ${run.status.step} steps: the planned horizon.`
       : `Step ${run.status.step} of ${run.status.num_steps}.`));
     if (state === "idle" && notice) say(notice);

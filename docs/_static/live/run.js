@@ -177,9 +177,10 @@ class LiveRun extends EventTarget {
     }
     if (this.stopping) { // the action ended because of Stop: what it was doing is pending, not an error
       clearTimeout(this.stopTimer);
-      if (!this.stopping.killed) performance.measure("mg-live-stop", { start: this.stopping.at, end: performance.now() });
-      if (this.stopping.killed) error = null;
+      const { at, killed } = this.stopping;
       this.stopping = null;
+      if (killed) return; // the worker was ended: recover() restores the run next, and sets the state
+      performance.measure("mg-live-stop", { start: at, end: performance.now() });
     }
     await this.save(); // before the state says the action ended: a reader may leave the page at once
     this.setPhase("");

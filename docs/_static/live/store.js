@@ -37,26 +37,45 @@ export function hasSaved() {
   try { return sessionStorage.getItem(TAB_KEY) !== null; } catch { return false; }
 }
 
-export async function put(key, text, meta = null) {
+const apart = (key) => IDBKeyRange.bound(`${key}/step/`, `${key}/step/\uffff`); // a run's checkpoints
+
+/** Save a run under key: its text, meta, and checkpoints ({step: packed weights}) kept apart, each once. */
+export async function put(key, text, meta = null, checkpoints = {}) {
   await transact("readwrite", (store) => {
-    store.put({ text, meta, savedAt: Date.now() }, key);
+    const savedAt = Date.now();
+    store.put({ text, meta, savedAt }, key);
+    for (const [step, weights] of Object.entries(checkpoints)) store.put({ text: weights, savedAt }, `${key}/step/${step}`);
     const cursor = store.openCursor();
     cursor.onsuccess = () => {
       const c = cursor.result;
       if (!c) return;
-      if (c.key !== key && Date.now() - c.value.savedAt > STALE_MS) c.delete();
+      const mine = c.key === key || String(c.key).startsWith(`${key}/`);
+      if (!mine && savedAt - c.value.savedAt > STALE_MS) c.delete();
       c.continue();
     };
   });
 }
 
-/** The saved run under key: {text, meta, savedAt}, or null. */
+/** The saved run under key: {text, meta, savedAt, checkpoints: {step: packed weights}}, or null. */
 export async function entry(key) {
-  return (await transact("readonly", (store) => store.get(key))) ?? null;
+  let found = null;
+  const checkpoints = {};
+  await transact("readonly", (store) => {
+    const request = store.get(key);
+    request.onsuccess = () => { found = request.result ?? null; };
+    const cursor = store.openCursor(apart(key));
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) return;
+      checkpoints[String(c.key).slice(`${key}/step/`.length)] = c.value.text;
+      c.continue();
+    };
+  });
+  return found && { ...found, checkpoints };
 }
 
 export async function forget() {
   const key = tabKey(false);
   sessionStorage.removeItem(TAB_KEY);
-  if (key) await transact("readwrite", (store) => store.delete(key));
+  if (key) await transact("readwrite", (store) => { store.delete(key); store.delete(apart(key)); });
 }

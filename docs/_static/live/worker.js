@@ -54,17 +54,28 @@ function run({ id, name, args, files, stream }) {
 }
 
 // The reader's run goes straight between Python and IndexedDB: megabytes the page's main thread never copies.
-// `meta` ({page, title, step}) says where and when it was saved, for the restore's message.
+// After every step: the run without the recorded checkpoints the store already holds, and the new ones (each
+// written once), so a save stays small however long the run. `meta` ({page, title, step}) is for the restore's
+// message.
+const stored = new Map(); // key -> the checkpoint steps IndexedDB holds for it
+
 async function save({ key, meta }) {
-  await store.put(key, python.live.save(), meta); // a str of megabytes: no JSON envelope around it
+  const known = stored.get(key) ?? new Set();
+  const parts = JSON.parse(python.live.save_parts(JSON.stringify([...known])));
+  await store.put(key, parts.run, meta, parts.checkpoints);
+  for (const step of Object.keys(parts.checkpoints)) known.add(Number(step));
+  stored.set(key, known);
   return { result: true };
 }
 
 async function restore({ key }) {
   const entry = await store.entry(key);
   if (entry === null) return { result: null };
-  const restored = run({ name: "live.restore", args: [entry.text] });
-  if (restored.result) restored.result.saved = entry.meta ?? null;
+  const restored = run({ name: "live.restore", args: [entry.text, entry.checkpoints] });
+  if (restored.result) {
+    restored.result.saved = entry.meta ?? null;
+    stored.set(key, new Set(Object.keys(entry.checkpoints).map(Number)));
+  }
   return restored;
 }
 
