@@ -195,7 +195,9 @@ class LiveRun extends EventTarget {
   async save() {
     if (!this.exists || !this.rt.loaded) return;
     try {
+      const started = performance.now();
       await this.rt.save(store.tabKey(true), { page: location.pathname, title: pageTitle(), step: this.status.step });
+      performance.measure("mg-live-save", { start: started, end: performance.now() });
     } catch (e) {
       if (this.rt.loaded) this.emit("notice", `Your run is not carried to other pages: ${e.message ?? e}`);
     }

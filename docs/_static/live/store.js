@@ -5,21 +5,28 @@
 const DB = "microgpt-illustrated", STORE = "runs", TAB_KEY = "microgpt-live-run";
 const STALE_MS = 7 * 24 * 3600 * 1000; // runs of tabs closed long ago are removed
 
+let opened = null; // one connection, kept: the run is saved after every step
+
 function open() {
-  return new Promise((resolve, reject) => {
+  opened ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB, 1);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      request.result.onclose = request.result.onversionchange = () => { request.result.close(); opened = null; };
+      resolve(request.result);
+    };
     request.onerror = () => reject(request.error);
   });
+  opened.catch(() => { opened = null; });
+  return opened;
 }
 
 function transact(mode, work) {
   return open().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
+    const tx = db.transaction(STORE, mode, { durability: "relaxed" }); // a save a step: no flush to disk each time
     const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => { db.close(); resolve(result?.result); };
-    tx.onerror = tx.onabort = () => { db.close(); reject(tx.error ?? new Error("IndexedDB transaction failed")); };
+    tx.oncomplete = () => resolve(result?.result);
+    tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
   }));
 }
 
@@ -45,6 +52,8 @@ export async function put(key, text, meta = null, checkpoints = {}) {
     const savedAt = Date.now();
     store.put({ text, meta, savedAt }, key);
     for (const [step, weights] of Object.entries(checkpoints)) store.put({ text: weights, savedAt }, `${key}/step/${step}`);
+    if (swept) return;
+    swept = true; // once per page
     const cursor = store.openCursor();
     cursor.onsuccess = () => {
       const c = cursor.result;
@@ -55,6 +64,7 @@ export async function put(key, text, meta = null, checkpoints = {}) {
     };
   });
 }
+let swept = false;
 
 /** The saved run under key: {text, meta, savedAt, checkpoints: {step: packed weights}}, or null. */
 export async function entry(key) {
