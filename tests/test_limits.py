@@ -19,6 +19,7 @@ def test_graph_nodes_counts_the_step_graph_the_recorder_builds(n_embd, n_head, n
     _, positions = document_tokens(session.run.tokenizer, graph["doc"], block_size)
     counted = limits.graph_nodes(session.run.config, session.run.tokenizer.vocab_size, positions)
     assert abs(counted - graph["nodes"]) <= 0.01 * graph["nodes"]
+    assert abs(limits.graph_depth(session.run.config, positions) - graph["depth"]) <= 0.05 * graph["depth"]
 
 
 def test_plan_checks_a_model_against_the_limits_before_it_is_set_up(names_path, monkeypatch):
@@ -28,6 +29,9 @@ def test_plan_checks_a_model_against_the_limits_before_it_is_set_up(names_path, 
     assert default["nodes"] <= limits.WARN_NODES < limits.MAX_NODES
     wide = live.plan({"n-embd": "128"})
     assert wide["level"] == "warn" and f"{limits.WARN_NODES:,}" in wide["message"]
+    deep = live.plan({"n-embd": "32", "n-layer": "6"})
+    assert deep["level"] == "refuse" and f"at most {limits.MAX_DEPTH:,} deep" in deep["message"]
+    assert live.plan({"n-embd": "32", "n-layer": "4"})["level"] == "warn"  # the browser tests' slow model
     huge = live.plan({"n-embd": "1024", "steps": "2"})
     assert huge["level"] == "refuse" and f"at most {limits.MAX_NODES:,}" in huge["message"]
     live.reset()

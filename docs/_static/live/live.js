@@ -170,8 +170,7 @@ function setUp(panel) {
       if (at) { b.disabled = true; b.setAttribute("aria-describedby", "mg-live-horizon-text"); }
       else b.removeAttribute("aria-describedby");
     }
-    if (at) $('[data-live="horizon-text"]').textContent = `Training stops here: ${run.horizonReason()} ` +
-      "(the rate decays towards the new end).";
+    if (at) $('[data-live="horizon-text"]').textContent = run.horizonReason();
   }
 
   run.addEventListener("state", (e) => showState(e.detail));

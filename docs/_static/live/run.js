@@ -232,8 +232,9 @@ class LiveRun extends EventTarget {
 
   /** Why Train does nothing at the horizon, and what to do. */
   horizonReason() {
-    return `At the planned horizon (step ${this.status.num_steps}), where the learning rate has decayed to 0: ` +
-      `extend the horizon to ${2 * this.status.num_steps} steps to train further.`;
+    const n = this.status.num_steps;
+    return `Reached the planned horizon of ${n} steps, where the learning rate has decayed to 0: Train stops here. ` +
+      `Extend the horizon to ${2 * n} steps to train further (the rate then decays towards the new end).`;
   }
 
   async sample(temperature) {
