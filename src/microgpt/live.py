@@ -9,45 +9,56 @@ import random
 
 from . import limits, saved
 from .config import GPTConfig, TrainConfig
-from .form import PageError, generate_temperature, parse_settings
+from .dataset_report import dataset_report as report_of
+from .form import PASTED, PageError, generate_temperature, parse_settings
 from .parameters import state_dict_shapes
 from .scalar import ScalarEngine
-from .session import Session, fresh_sample, read_documents
+from .session import Session, fresh_sample, from_the_weights, read_documents
 from .tokenizer import Tokenizer
 from .trace import WordError
 
 _session: Session | None = None
 
 
-def _read(documents_path: str | None) -> bytes | None:
+def written(documents_path: str | None) -> bytes | None:
+    """The documents the page wrote into Pyodide's file system, if the reader gave any."""
     if documents_path is None:
         return None
     with open(documents_path, "rb") as f:
         return f.read()
 
 
-def plan(form: dict, documents_path: str | None = None, name: str = "documents") -> dict:
+def plan(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
     """The settings checked before anything is set up: parameters, the graph of a step against the page's limits,
-    the benchmark's time per step, the steps planned. A bad field raises PageError, as `start` would."""
+    the benchmark's time per step, the steps planned, and the dataset report. A bad field raises PageError, as
+    `start` would."""
     config, train, _ = parse_settings(form)
-    _, docs = read_documents(_read(documents_path), name)
+    raw, docs = read_documents(written(documents_path), name)
     vocab_size = len(set("".join(docs))) + 1  # the tokenizer's uchars and BOS (line 26)
     num_params = sum(rows * cols for rows, cols in state_dict_shapes(config, vocab_size).values())
     return {**limits.plan(config, vocab_size, docs, num_params).as_dict(), "num_steps": train.num_steps,
-            "vocab_size": vocab_size}
+            "vocab_size": vocab_size, "dataset_report": report_of(raw, config.block_size, name)}
 
 
-def start(form: dict, documents_path: str | None = None, name: str = "documents") -> dict:
+def start(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
     """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90. A model
     above the page's limit is refused before it is set up (setting it up alone would take minutes)."""
     global _session
     checked = plan(form, documents_path, name)
     if checked["level"] == "refuse":
         raise PageError("n-embd", checked["message"])
-    _session = Session(form, _read(documents_path), name)
+    _session = Session(form, written(documents_path), name)
     docs = _session.run.docs
     return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
-            "vocab_size": _session.run.tokenizer.vocab_size}
+            "vocab_size": _session.run.tokenizer.vocab_size, "dataset_report": _session.dataset_report}
+
+
+def dataset_report(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
+    """What the documents (the file the page wrote, else names.txt) will do to a model of the form's block_size,
+    before any run: microgpt.dataset_report's JSON, the one `start` and `restore` return too."""
+    config, _, _ = parse_settings(form)
+    raw, _ = read_documents(written(documents_path), name)
+    return report_of(raw, config.block_size, name)
 
 
 def save() -> str:
@@ -67,7 +78,8 @@ def restore(text: str, kept: dict[str, str] | None = None) -> dict:
     global _session
     _session = Session.restore(text, kept)
     return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
-            "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None}
+            "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None,
+            "dataset_report": _session.dataset_report}
 
 
 def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict:
@@ -80,6 +92,7 @@ def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict
         raise PageError("word", str(e)) from None
 
 
+@from_the_weights
 def sample_checkpoint(checkpoint_text: str, uchars: list[str], temperature, seed: int) -> dict:
     """A fresh name from a recorded checkpoint's exact weights, at any temperature."""
     temperature = generate_temperature(temperature)
@@ -109,6 +122,7 @@ def reset() -> dict:
 
 API = {
     "plan": plan, "start": start, "reset": reset, "save": save, "save_parts": save_parts, "restore": restore,
+    "dataset_report": dataset_report,
     "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),

@@ -1,5 +1,7 @@
 """Lines 146-149 and 174-182: Adam with its two moment buffers, and the linear learning-rate decay."""
 
+import math
+
 from .config import TrainConfig
 
 
@@ -31,12 +33,24 @@ class Adam:
         self.v = [0.0] * len(params)  # second moment buffer
 
     def update(self, lr_t: float, step: int) -> None:
-        """Move every parameter against its gradient (step counts from 0), then clear the gradient."""
-        beta1, beta2, eps_adam, m, v = self.beta1, self.beta2, self.eps_adam, self.m, self.v
-        for i, p in enumerate(self.params):
-            m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-            v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-            m_hat = m[i] / (1 - beta1 ** (step + 1))
-            v_hat = v[i] / (1 - beta2 ** (step + 1))
-            p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps_adam)
-            p.grad = 0
+        """Move every parameter against its gradient (step counts from 0), then clear the gradient.
+
+        All or nothing: where the original would write an infinite weight (or stop on a gradient whose square
+        overflows), this raises FloatingPointError with every parameter and buffer as it was.
+        """
+        beta1, beta2, eps_adam = self.beta1, self.beta2, self.eps_adam
+        m, v, data = [], [], []
+        try:
+            for i, p in enumerate(self.params):
+                m.append(beta1 * self.m[i] + (1 - beta1) * p.grad)
+                v.append(beta2 * self.v[i] + (1 - beta2) * p.grad ** 2)
+                m_hat = m[i] / (1 - beta1 ** (step + 1))
+                v_hat = v[i] / (1 - beta2 ** (step + 1))
+                data.append(p.data - lr_t * m_hat / (v_hat ** 0.5 + eps_adam))
+        except OverflowError:
+            raise FloatingPointError("a gradient's square overflows") from None
+        if not all(map(math.isfinite, data)):
+            raise FloatingPointError("the update is not finite")
+        self.m[:], self.v[:] = m, v
+        for p, d in zip(self.params, data):
+            p.data, p.grad = d, 0

@@ -140,7 +140,7 @@ function setUp(panel) {
     const mine = ++planning;
     try {
       const p = await run.rt.call("live.plan", [settings(), ...(documents()?.args ?? [])], documents()?.bytes);
-      if (mine === planning) showEstimate(p);
+      if (mine === planning) { showEstimate(p); showReport(p.dataset_report); }
     } catch (e) {
       if (mine === planning) estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
     }
@@ -190,8 +190,19 @@ function setUp(panel) {
     horizon.hidden = true;
     curves.replaceChildren();
   });
-  run.addEventListener("plan", (e) => { plan = e.detail; showEstimate(plan); });
+  run.addEventListener("plan", (e) => { plan = e.detail; showEstimate(plan); showReport(plan.dataset_report); });
+  /** microgpt.dataset_report, beside the documents: what they will do to the model, before and during a run. */
+  function showReport(found) {
+    const box = $('[data-live="dataset-report"]');
+    if (!found) { box.replaceChildren(); return; }
+    const head = Object.assign(document.createElement("p"), { textContent: `The documents: ${found.summary}.` });
+    const notes = document.createElement("ul");
+    for (const note of found.notes) notes.append(Object.assign(document.createElement("li"), { textContent: note }));
+    box.replaceChildren(head, ...(found.notes.length ? [notes] : []));
+  }
+
   run.addEventListener("started", ({ detail }) => {
+    showReport(detail.dataset_report);
     docsInfo.textContent = `${detail.num_docs.toLocaleString("en")} document${detail.num_docs === 1 ? "" : "s"}, ` +
       `${detail.vocab_size} tokens; the first after the shuffle: ${detail.preview.join(", ")}`;
   });
@@ -203,6 +214,7 @@ function setUp(panel) {
   });
   run.addEventListener("horizon", showHorizon);
   run.addEventListener("restored", ({ detail }) => {
+    showReport(detail.dataset_report);
     for (const [name, value] of Object.entries(detail.form)) if (form.elements[name]) form.elements[name].value = value;
   });
   run.addEventListener("error", (e) => showError(e.detail));
