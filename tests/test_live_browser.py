@@ -374,8 +374,10 @@ def test_the_horizon_answers_on_the_live_page_and_in_the_bar(live, device):
     train = bar.get_by_role("button", name="Train 10 steps")
     assert train.is_disabled() and "planned horizon of 10 steps" in bar.locator('[data-live="horizon"]').text_content()
     page.press("Extend the horizon", within=bar)
-    wait_bar(page.page, "done")
-    assert train.is_enabled()
+    page.page.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent"
+                                ".includes('step 10 of 20') && document.querySelector('.mg-live-bar').dataset.liveState"
+                                " === 'done'", timeout=LOAD_TIMEOUT)
+    assert train.is_enabled() and not bar.get_by_role("button", name="Extend the horizon").is_visible()
     page.press("Train 10 steps", within=bar)
     page.page.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent"
                                 ".includes('step 20 of 20')", timeout=LOAD_TIMEOUT)

@@ -169,6 +169,7 @@ class LiveRun extends EventTarget {
   async perform(work) {
     this.stopRequested = false;
     this.emit("error", null);
+    this.setState("running"); // every view shows an action under way (its phase says which), until it ends
     let error = null;
     try {
       await work();
