@@ -39,3 +39,11 @@ def test_plan_checks_a_model_against_the_limits_before_it_is_set_up(names_path, 
         live.start({"n-embd": "1024", "steps": "2"})  # refused before the 12.6M parameters are drawn
     assert refused.value.field == "n-embd" and live._session is None
     assert huge["bench_seconds_per_step"] > wide["bench_seconds_per_step"] > default["bench_seconds_per_step"] > 0
+
+
+def test_the_clis_help_states_the_pages_limits(capsys):
+    from microgpt.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert f"{limits.MAX_NODES:,} graph nodes" in " ".join(capsys.readouterr().out.split())

@@ -190,7 +190,8 @@ def test_documents_are_shown_as_text(live, webgl):
     page.press("Run")
     page.wait("done")
     info = page.page.locator('[data-live="documents-info"]').text_content()
-    assert "3 documents" in info and ("<b>bold</b>" in info or "<img" in info or "<script>" in info)
+    assert "3 documents" in page.page.locator('[data-live="dataset-report"]').text_content()
+    assert "<b>bold</b>" in info or "<img" in info or "<script>" in info
     assert page.page.locator(".mg-live b, .mg-live img, .mg-live-transcript *").count() == 0
     assert page.page.evaluate("window.pwned") is None
     assert page.transcript().startswith("num docs: 3\n")
@@ -398,4 +399,6 @@ def test_the_main_action_is_on_the_first_screen_and_the_settings_lock(live, devi
     assert locked.is_visible() and "Reset to change the settings" in locked.text_content()
     assert page.page.get_attribute('[name="steps"]', "readonly") is not None
     assert "Run's final samples" in page.page.locator("#mg-live-temperature-help").text_content()
+    report = page.page.locator('[data-live="dataset-report"]')  # beside the documents
+    assert report.text_content().startswith("The documents: 32,033 documents") and report.is_visible()
     assert page.page.get_by_label("Temperature for Generate", exact=True).is_visible()

@@ -30,6 +30,13 @@ def graph_nodes(config: GPTConfig, vocab_size: int, positions: int) -> int:
     return t * per_position + attention + leaves
 
 
+def help_text() -> str:
+    """What `microgpt run --help` says of these limits: they are the live page's, not the command's."""
+    return (f"Any size runs here. The live page trains a model only if one training step builds at most "
+            f"{MAX_NODES:,} graph nodes, at most {MAX_DEPTH:,} deep (it asks first above {WARN_NODES:,} nodes): "
+            "the browser's memory and stack.")
+
+
 def graph_depth(config: GPTConfig, positions: int) -> int:
     """The longest path from the loss to a leaf in one step's graph, fitted to the recorder's count (within a few
     nodes): each layer adds its chains of sums (about 9 per unit of n_embd) and the attention over the positions."""

@@ -203,8 +203,7 @@ function setUp(panel) {
 
   run.addEventListener("started", ({ detail }) => {
     showReport(detail.dataset_report);
-    docsInfo.textContent = `${detail.num_docs.toLocaleString("en")} document${detail.num_docs === 1 ? "" : "s"}, ` +
-      `${detail.vocab_size} tokens; the first after the shuffle: ${detail.preview.join(", ")}`;
+    docsInfo.textContent = `The first after the shuffle: ${detail.preview.join(", ")}`; // the counts: the report
   });
   run.addEventListener("step", () => {
     drawSoon();
