@@ -24,7 +24,7 @@ def softmax(logits: list[Value]) -> list[Value]:
 
 
 class DivergedError(FloatingPointError):
-    """The model's numbers are not finite (its weights overflowed: training diverged): it cannot be sampled or
+    """The model's numbers are not finite, or a probability is 0 (training diverged): it cannot be sampled, traced or
     recorded. Only a learning rate too high for the model does this."""
 
 

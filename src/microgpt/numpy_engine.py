@@ -179,7 +179,9 @@ class NumpyEngine:
             m_hat = m / (1 - t.beta1 ** (step + 1))
             v_hat = v / (1 - t.beta2 ** (step + 1))
             flat = self.flat - lr_t * m_hat / (v_hat ** 0.5 + t.eps_adam)
-        if not np.isfinite(flat).all():  # all or nothing, as Adam.update
+        if not np.isfinite(v).all():  # all or nothing, as Adam.update
+            raise NonFiniteLossError(step, "a gradient's square overflows")
+        if not np.isfinite(flat).all():
             raise NonFiniteLossError(step, "the update is not finite")
         self.m[:], self.v[:], self.flat[:] = m, v, flat
 
@@ -191,13 +193,12 @@ class NumpyEngine:
         """Probabilities of the next token at this temperature (lines 194-195), for the last position; at one so
         small that the original's arithmetic overflows, the limit it tends to (model.coldest)."""
         cache.append(token_id)  # position pos_id
-        with np.errstate(all="ignore"):  # weights that overflow give logits that are not finite: coldest says so
+        with np.errstate(all="ignore"):  # an overflow falls back to coldest, which says if the logits overflowed
             logits = forward(self.state_dict, self.config, cache, len(cache))["logits"][-1]
-        try:
-            with np.errstate(all="ignore"):  # an overflow falls back to the limit below
+            try:
                 probs = softmax(logits * temperature**-1)
-            if np.isfinite(probs).all():
-                return probs.tolist()
-        except OverflowError:  # 1 / temperature overflows
-            pass
+                if np.isfinite(probs).all():
+                    return probs.tolist()
+            except OverflowError:  # 1 / temperature overflows
+                pass
         return coldest(logits.tolist())  # where the original stops with an error

@@ -38,19 +38,24 @@ class Adam:
         All or nothing: where the original would write an infinite weight (or stop on a gradient whose square
         overflows), this raises FloatingPointError with every parameter and buffer as it was.
         """
-        beta1, beta2, eps_adam = self.beta1, self.beta2, self.eps_adam
-        m, v, data = [], [], []
+        beta1, beta2, eps_adam, m, v = self.beta1, self.beta2, self.eps_adam, self.m, self.v
+        before = m[:], v[:], [p.data for p in self.params]
         try:
             for i, p in enumerate(self.params):
-                m.append(beta1 * self.m[i] + (1 - beta1) * p.grad)
-                v.append(beta2 * self.v[i] + (1 - beta2) * p.grad ** 2)
+                m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+                v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
                 m_hat = m[i] / (1 - beta1 ** (step + 1))
                 v_hat = v[i] / (1 - beta2 ** (step + 1))
-                data.append(p.data - lr_t * m_hat / (v_hat ** 0.5 + eps_adam))
+                p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps_adam)
+                p.grad = 0
         except OverflowError:
+            self._put_back(*before)
             raise FloatingPointError("a gradient's square overflows") from None
-        if not all(map(math.isfinite, data)):
+        if not math.isfinite(sum(p.data for p in self.params)):  # finite if every weight is (and none near 1e308)
+            self._put_back(*before)
             raise FloatingPointError("the update is not finite")
+
+    def _put_back(self, m: list[float], v: list[float], weights: list[float]) -> None:
         self.m[:], self.v[:] = m, v
-        for p, d in zip(self.params, data):
-            p.data, p.grad = d, 0
+        for p, w in zip(self.params, weights):
+            p.data = w

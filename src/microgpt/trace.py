@@ -116,7 +116,7 @@ def trace(state_dict: dict[str, list[list[float]]], config: GPTConfig, tokens: l
         out["logits"].append(logits)
         out["probs"].append(softmax(logits))
         target = out["probs"][-1][tokens[pos_id + 1]]
-        if not target > 0:  # 0 or nan: only weights that have overflowed (training diverged) give it
+        if not target > 0:  # 0 or nan: only a model whose training diverged gives it
             raise DivergedError(f"the next token's probability is {target}, so its loss is not finite")
         out["losses"].append(-math.log(target))
     return {"tokens": tokens[:n], "targets": tokens[1:n + 1], "x0": tensor(out["x0"]),
