@@ -24,10 +24,11 @@ def fresh_namespace():
 def test_streams_in_order_and_the_last_value_as_jupyter_shows_it():
     out = cells.run("import sys\nprint('a')\nprint('b', file=sys.stderr)\nprint('c')\n6 * 7", 1)
     assert out == {"streams": [{"name": "stdout", "text": "a\n"}, {"name": "stderr", "text": "b\n"},
-                               {"name": "stdout", "text": "c\n"}], "result": "42", "error": None}
+                               {"name": "stdout", "text": "c\n"}],
+                   "dropped": 0, "note": "", "result": "42", "error": None}
     assert cells.run("6 * 7;", 2)["result"] is None  # a trailing semicolon hides it
     assert cells.run("print('x')", 3)["result"] is None  # None is not shown
-    assert cells.run("x = 1", 4) == {"streams": [], "result": None, "error": None}
+    assert cells.run("x = 1", 4) == {"streams": [], "dropped": 0, "note": "", "result": None, "error": None}
 
 
 def test_cells_share_one_namespace_until_reset():
@@ -65,6 +66,19 @@ def test_syntax_errors_point_at_the_line():
 def test_output_before_an_error_is_kept():
     out = cells.run("print('before')\n1 / 0", 1)
     assert out["streams"] == [{"name": "stdout", "text": "before\n"}] and out["error"]["name"] == "ZeroDivisionError"
+
+
+def test_output_streams_while_the_cell_runs_and_keeps_its_last_lines():
+    sent = []
+    code = ("import sys\nprint('first')\nfor i in range(3): print(f'{i}%', end='\\r')\nprint('no newline', end='')\n"
+            "print('err', file=sys.stderr)\nfor i in range(5000): print(i)")
+    out = cells.run(code, 1, emit=lambda name, text: sent.append((name, text)))
+    assert sent[:4] == [("stdout", "first"), ("stdout", "\n"), ("stdout", "0%"), ("stdout", "\r")]  # as written
+    assert ("stdout", "no newline") in sent and sent.index(("stderr", "err")) > sent.index(("stdout", "no newline"))
+    assert "".join(t for _, t in sent).endswith("\n4999\n")
+    assert out["dropped"] == 5002 - cells.MAX_OUTPUT_LINES  # first, err and 5,000 numbers: the last 1,000 kept
+    assert out["note"] == "… 4,002 earlier lines not shown: a cell keeps its last 1,000."
+    assert out["streams"] == [{"name": "stdout", "text": "".join(f"{i}\n" for i in range(4000, 5000))}]
 
 
 def test_glue_without_myst_nb():

@@ -191,6 +191,29 @@ def test_a_saved_run_with_its_own_documents(tmp_path):
     assert t.train(5)["lines"] == s.train(5)["lines"]
 
 
+def test_a_run_saved_in_parts_after_every_step_restores_bit_for_bit(names_path, monkeypatch):
+    """As the page's worker saves: after each step the run without the checkpoints the store holds, and the new
+    regular checkpoints once each; restored from both, the run goes on as one."""
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    whole = Session({"steps": "30", "n-embd": "8", "n-head": "2"})
+    live.start({"steps": "30", "n-embd": "8", "n-head": "2"})
+    store, text, sizes = {}, None, []
+    for _ in range(23):
+        live.API["train"](1)
+        parts = json.loads(live.save_parts(sorted(int(s) for s in store)))
+        assert not set(parts["checkpoints"]) & set(store)  # each written once
+        store.update(parts["checkpoints"])
+        text = parts["run"]
+        sizes.append(len(text))
+    assert sorted(store, key=int) == ["0", "10", "20"] and max(sizes) < 2 * min(sizes)  # no checkpoint in it twice
+    restored = live.restore(text, store)
+    assert restored["step"] == 23
+    whole.train(30)
+    live.API["train"](7)
+    assert live.current().run.engine.weights() == whole.run.engine.weights()
+    assert live.current().save() == whole.save()
+
+
 @pytest.mark.parametrize("text", ["", "{}", '{"format": 1}', "[1]"])
 def test_a_damaged_save_is_one_message(text):
     with pytest.raises(PageError, match="cannot be restored"):

@@ -6,10 +6,16 @@ Every test fails on a console error, an uncaught page error or any request to a 
 import pytest
 from test_browser import launch, playwright, server  # noqa: F401  (fixtures)
 
+from microgpt import limits
 from microgpt.cli import main
 from microgpt.form import MAX_DOCUMENTS_BYTES
 
 LEGS = pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
+DEVICES = pytest.mark.parametrize("device", ["phone", "laptop"])
+CONTEXTS = {"phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+            "laptop": {"viewport": {"width": 1440, "height": 900}}}
+RUNNABLE = 'div.cell:has(> .mg-cell-bar[data-numpy="false"])'
+SLOW = {"n_embd": 32, "n_layer": 4}  # a step of seconds in a browser (the page asks first): Stop must end the worker
 LOAD_TIMEOUT = 60_000  # ms: the runtime's first load, on a loaded CI machine
 SMALL = {"n_embd": 8, "n_head": 2, "block_size": 8}  # where the scenario, not the default model, is under test:
 SMALL_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]  # the same schedule, faster steps
@@ -18,9 +24,12 @@ SMALL_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]  # the s
 class LivePage:
     """live.html in a fresh browser, watching for errors and for requests that leave 127.0.0.1."""
 
-    def __init__(self, playwright, server, webgl, url="live.html"):  # noqa: F811
+    def __init__(self, playwright, server, webgl, url="live.html", device=None):  # noqa: F811
         self.browser = launch(playwright, webgl)
-        self.page = self.browser.new_page(viewport={"width": 1280, "height": 900})
+        self.device = device
+        context = CONTEXTS.get(device, {"viewport": {"width": 1280, "height": 900}})
+        self.page = self.browser.new_context(**context).new_page()
+        self.server = server
         self.problems = []
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
@@ -33,11 +42,29 @@ class LivePage:
             self.problems.append(f"request to another host: {request.url}")
 
     def fill(self, **settings):
+        self.page.evaluate("document.querySelector('.mg-live-more').open = true")  # the settings, one tap away
         for name, value in settings.items():
             self.page.fill(f'[name="{name.replace("_", "-")}"]', str(value))
 
-    def press(self, name):
-        self.page.get_by_role("button", name=name, exact=True).click()
+    def press(self, name, within=None):
+        self.tap((within or self.page).get_by_role("button", name=name, exact=True))
+
+    def tap(self, locator):
+        """A tap on a phone, a click on a laptop."""
+        if self.device == "phone":
+            locator.scroll_into_view_if_needed()
+            locator.tap()
+        else:
+            locator.click()
+
+    def goto(self, path):
+        self.page.goto(f"{self.server}/{path}")
+
+    def status(self):
+        return self.page.locator('.mg-live [data-live="status"]').text_content()
+
+    def measures(self, name):
+        return self.page.evaluate("n => performance.getEntriesByName(n).map(m => m.duration)", name)
 
     def wait(self, *states, timeout=LOAD_TIMEOUT):
         self.page.wait_for_function("states => states.includes(document.querySelector('.mg-live').dataset.liveState)",
@@ -62,8 +89,8 @@ class LivePage:
 def live(request, playwright, server):  # noqa: F811
     pages = []
 
-    def open_(webgl=True, url="live.html"):
-        pages.append(LivePage(playwright, server, webgl, url))
+    def open_(webgl=True, url="live.html", device=None):
+        pages.append(LivePage(playwright, server, webgl, url, device))
         return pages[-1]
 
     yield open_
@@ -117,7 +144,7 @@ def test_pause_and_resume(live, capsys, names_path, webgl):
     page.press("Run")
     page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step    5')",
                                 timeout=LOAD_TIMEOUT)
-    page.press("Pause")
+    page.press("Stop")
     page.wait("paused")
     paused = page.transcript()
     page.page.wait_for_timeout(1000)
@@ -158,12 +185,13 @@ def test_a_bad_setting_and_bad_documents_each_get_one_message(live, webgl):
 def test_documents_are_shown_as_text(live, webgl):
     page = live(webgl)
     documents = "<b>bold</b>\n<img src=x onerror=\"window.pwned=1\">\n<script>window.pwned=2</script>"
-    page.page.fill('[name="documents"]', documents)
     page.fill(steps=3, samples=5)
+    page.page.fill('[name="documents"]', documents)
     page.press("Run")
     page.wait("done")
     info = page.page.locator('[data-live="documents-info"]').text_content()
-    assert "3 documents" in info and ("<b>bold</b>" in info or "<img" in info or "<script>" in info)
+    assert "3 documents" in page.page.locator('[data-live="dataset-report"]').text_content()
+    assert "<b>bold</b>" in info or "<img" in info or "<script>" in info
     assert page.page.locator(".mg-live b, .mg-live img, .mg-live-transcript *").count() == 0
     assert page.page.evaluate("window.pwned") is None
     assert page.transcript().startswith("num docs: 3\n")
@@ -244,3 +272,133 @@ def test_the_live_pages_hooks_and_defaults(site):
     assert 'data-live="transcript"' in page and 'data-live-state="idle"' in page
     assert re.search(r'<button type="button" data-action="run">Run</button>', page)
     assert "runtime" in page and re.search(r"<strong>\d+\.\d MB</strong>", page)
+
+
+def wait_bar(page, *states, timeout=LOAD_TIMEOUT):
+    page.wait_for_function("s => s.includes(document.querySelector('.mg-live-bar')?.dataset.liveState)",
+                           arg=list(states), timeout=timeout)
+
+
+@DEVICES
+def test_a_cells_stop_leaves_the_run_in_the_bar_and_its_scene(live, device):
+    """A run in the bar; a cell prints, then loops; the bar trains meanwhile; Stop the cell: what it printed stays,
+    the run is intact and the scene still shows it, with no error anywhere."""
+    page = live(device=device)
+    page.fill(steps=300, samples=0, **SMALL)
+    page.press("Train 10 steps")
+    page.wait("done")
+    page.goto("sections/autograd.html")
+    p = page.page
+    bar, cell = p.locator(".mg-live-bar"), p.locator(RUNNABLE).first
+    wait_bar(p, "done")
+    page.tap(cell.get_by_role("button", name="Edit the code"))
+    cell.get_by_role("textbox").fill("print('first')\nwhile True: pass")
+    page.tap(cell.get_by_role("button", name="Run cell", exact=True))
+    p.wait_for_function("c => c.querySelector('[data-live=output]').textContent.includes('first')",
+                        arg=cell.element_handle(), timeout=LOAD_TIMEOUT)
+    assert cell.get_attribute("data-live-state") == "running"  # shown while the cell still runs
+    page.press("Train 10 steps", within=bar)  # the run has its own worker: it trains while the cell loops
+    p.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent.includes('step 20 of')"
+                        " && document.querySelector('.mg-live-bar').dataset.liveState === 'done'", timeout=LOAD_TIMEOUT)
+    page.press("Stop", within=cell)
+    assert cell.get_attribute("data-live-state") == "stopped"
+    assert cell.locator('[data-live="output"]').inner_text().startswith("first\n")
+    print(f"{device}: a cell's Stop to its runtime idle: {cell.locator('.mg-cell-status').inner_text()}")
+    assert bar.get_attribute("data-live-state") == "done" and not bar.locator('[data-live="error"]').is_visible()
+    assert "step 20 of 300" in bar.locator('[data-live="status"]').text_content()
+    figure = p.locator('figure[data-scene="autograd"]')
+    figure.scroll_into_view_if_needed()
+    p.wait_for_function("f => f.dataset.state === 'live' && f.dataset.source === 'live'", arg=figure.element_handle(),
+                        timeout=LOAD_TIMEOUT)
+    page.press("Train 10 steps", within=bar)  # and the run goes on
+    p.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent.includes('step 30 of')"
+                        " && document.querySelector('.mg-live-bar').dataset.liveState === 'done'", timeout=LOAD_TIMEOUT)
+
+
+@DEVICES
+def test_a_model_too_large_is_refused_and_a_slow_one_stops_within_2_s(live, device):
+    page = live(device=device)
+    page.fill(n_embd=1024, steps=2)
+    page.press("Run")
+    page.wait("error")
+    assert page.error().startswith("--n-embd: this model builds 417,171,648 graph nodes in a training step")
+    assert f"at most {limits.MAX_NODES:,}" in page.error() and page.transcript() == ""
+    assert page.page.locator('[data-live="estimate"]').text_content().startswith("12,654,592 parameters")
+    page.fill(n_embd=SLOW["n_embd"], n_layer=SLOW["n_layer"], steps=20)
+    page.press("Train 10 steps")
+    page.wait("idle")  # a question, not an error
+    confirm = page.page.locator('[data-live="confirm"]')
+    assert confirm.is_visible() and f"over the {limits.WARN_NODES:,}" in confirm.text_content()
+    page.press("Train it anyway")
+    page.page.wait_for_function("document.querySelector('.mg-live [data-live=status]').textContent"
+                                ".includes('Training: step 2 of 10')", timeout=LOAD_TIMEOUT)
+    page.press("Stop")  # mid-step: the step takes seconds, so Stop ends the worker
+    page.page.wait_for_function("performance.getEntriesByName('mg-live-stop').length > 0", timeout=5000)
+    stop_ms = page.measures("mg-live-stop")[0]
+    page.wait("paused")
+    restore_ms = page.measures("mg-live-restore")[0]
+    print(f"{device}: Stop to the runtime idle {stop_ms:.0f} ms; restart to the run back {restore_ms:.0f} ms")
+    assert stop_ms <= 2000
+    assert page.status() == "Restored your run at step 1 of 20. Resume goes on." and page.error() == ""
+    assert page.transcript().splitlines()[-1].startswith("step    1 /   20")
+
+
+@DEVICES
+def test_a_reload_mid_training_loses_at_most_the_step_in_flight(live, device):
+    page = live(device=device)
+    page.fill(steps=300, samples=0, **SMALL)
+    page.press("Train 100 steps")
+    page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step   20')",
+                                timeout=LOAD_TIMEOUT)
+    shown = page.transcript().count("\nstep ")
+    page.page.reload()
+    page.wait("done", "paused")
+    restored = int(page.status().split("step ")[1].split(" ")[0])
+    assert shown - 1 <= restored and "restored from this page" in page.status(), (shown, page.status())
+    assert page.transcript().count("\nstep ") == restored
+
+
+@DEVICES
+def test_the_horizon_answers_on_the_live_page_and_in_the_bar(live, device):
+    page = live(device=device)
+    page.fill(steps=10, samples=0, **SMALL)
+    page.press("Train 10 steps")
+    page.wait("done")
+    train = page.page.get_by_role("button", name="Train 10 steps")
+    assert train.is_disabled()
+    reason = page.page.locator("#" + train.get_attribute("aria-describedby"))
+    assert reason.is_visible() and "planned horizon of 10 steps" in reason.text_content()
+    assert page.page.get_by_role("button", name="Extend the horizon").is_visible()
+    page.goto("sections/model.html")
+    bar = page.page.locator(".mg-live-bar")
+    wait_bar(page.page, "done")
+    train = bar.get_by_role("button", name="Train 10 steps")
+    assert train.is_disabled() and "planned horizon of 10 steps" in bar.locator('[data-live="horizon"]').text_content()
+    page.press("Extend the horizon", within=bar)
+    page.page.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent"
+                                ".includes('step 10 of 20') && document.querySelector('.mg-live-bar').dataset.liveState"
+                                " === 'done'", timeout=LOAD_TIMEOUT)
+    assert train.is_enabled() and not bar.get_by_role("button", name="Extend the horizon").is_visible()
+    page.press("Train 10 steps", within=bar)
+    page.page.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent"
+                                ".includes('step 20 of 20')", timeout=LOAD_TIMEOUT)
+
+
+@DEVICES
+def test_the_main_action_is_on_the_first_screen_and_the_settings_lock(live, device):
+    page = live(device=device)
+    height = page.page.viewport_size["height"]
+    for name in ("A quick run: 100 steps", "The original's full run: 1,000 steps"):
+        box = page.page.get_by_role("button", name=name).bounding_box()
+        assert box["y"] + box["height"] <= height, (name, box)
+    assert "4,192 parameters" in page.page.locator('[data-live="estimate"]').text_content()
+    page.fill(steps=5, samples=0, **SMALL)
+    page.press("Train 1 step")
+    page.wait("done")
+    locked = page.page.locator('[data-live="locked"]')
+    assert locked.is_visible() and "Reset to change the settings" in locked.text_content()
+    assert page.page.get_attribute('[name="steps"]', "readonly") is not None
+    assert "Run's final samples" in page.page.locator("#mg-live-temperature-help").text_content()
+    report = page.page.locator('[data-live="dataset-report"]')  # beside the documents
+    assert report.text_content().startswith("The documents: 32,033 documents") and report.is_visible()
+    assert page.page.get_by_label("Temperature for Generate", exact=True).is_visible()

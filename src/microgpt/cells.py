@@ -1,9 +1,11 @@
 """The page's code cells, run in the reader's browser: one namespace per page, output as Jupyter shows it.
 
 The page calls `cells.run(code, number)` through the worker (see `worker.py`) and gets back what the cell printed
-(stdout and stderr, in order), the value of its last expression as IPython's plain-text display shows it, and a
-traceback of the reader's own code only when it fails. `needs_numpy` decides at build time which cells the
-browser can run: its Python has no NumPy.
+(stdout and stderr, in order, its last MAX_OUTPUT_LINES lines), the value of its last expression as IPython's
+plain-text display shows it, and a traceback of the reader's own code only when it fails. While the cell runs,
+`emit(name, text)` (the worker's) receives each write as it happens, so the page shows output line by line (a
+`print` before an endless loop included) and keeps it when the reader stops the cell. `needs_numpy` decides at
+build time which cells the browser can run: its Python has no NumPy.
 """
 
 import ast
@@ -21,6 +23,7 @@ from pathlib import Path
 namespace: dict = {}
 DISPLAY_WIDTH = 79  # IPython's PlainTextFormatter.max_width
 PRETTY_TYPES = (list, tuple, dict, set, frozenset)  # pprint lays these out as IPython's pretty printer does
+MAX_OUTPUT_LINES = 1000  # a cell's output keeps its last lines: 20,000 printed lines would be 780,000 px tall
 
 
 def display_text(value) -> str | None:
@@ -42,20 +45,61 @@ def display_text(value) -> str | None:
     return repr(value)
 
 
-class Streams(io.TextIOBase):
-    """stdout or stderr of a cell: every write kept, in order, with the stream it went to."""
+class Output:
+    """A cell's stdout and stderr: every write kept in order with its stream, the last MAX_OUTPUT_LINES lines only."""
 
-    def __init__(self, chunks: list, name: str):
-        self.chunks, self.name = chunks, name
+    def __init__(self, emit=None):
+        self.chunks: list[dict] = []  # [{"name": "stdout" | "stderr", "text": ...}], consecutive writes merged
+        self.lines = 0  # newlines in chunks
+        self.dropped = 0  # lines dropped from the start
+        self.emit = emit
+
+    def write(self, name: str, text: str) -> None:
+        if self.chunks and self.chunks[-1]["name"] == name:
+            self.chunks[-1]["text"] += text
+        else:
+            self.chunks.append({"name": name, "text": text})
+        self.lines += text.count("\n")
+        if self.lines > 2 * MAX_OUTPUT_LINES:  # trimmed now and then, not at every write
+            self.trim()
+        if self.emit is not None:
+            self.emit(name, text)
+
+    def trim(self) -> None:
+        """Drop whole lines from the start until MAX_OUTPUT_LINES are left."""
+        extra = self.lines - MAX_OUTPUT_LINES
+        while extra > 0:
+            text = self.chunks[0]["text"]
+            count = text.count("\n")
+            if count <= extra:
+                self.chunks.pop(0)
+            else:
+                cut = -1
+                for _ in range(extra):
+                    cut = text.index("\n", cut + 1)
+                self.chunks[0]["text"], count = text[cut + 1:], extra
+            extra -= count
+            self.lines -= count
+            self.dropped += count
+
+    def shown(self) -> dict:
+        self.trim()
+        n = self.dropped
+        note = f"… {n:,} earlier line{'s' if n != 1 else ''} not shown: a cell keeps its last {MAX_OUTPUT_LINES:,}."
+        return {"streams": [dict(c) for c in self.chunks], "dropped": n, "note": note if n else ""}
+
+
+class Streams(io.TextIOBase):
+    """stdout or stderr of a cell, written into its Output."""
+
+    def __init__(self, output: Output, name: str):
+        self.output, self.name = output, name
 
     def writable(self):
         return True
 
     def write(self, text: str) -> int:
-        if self.chunks and self.chunks[-1]["name"] == self.name:
-            self.chunks[-1]["text"] += text
-        else:
-            self.chunks.append({"name": self.name, "text": text})
+        self.output.write(self.name, text)
         return len(text)
 
 
@@ -92,18 +136,19 @@ def without_glue(code: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
-def run(code: str, number: int) -> dict:
-    """Run one cell in the page's namespace: {"streams": [...], "result": text or None, "error": ... or None}."""
+def run(code: str, number: int, emit=None) -> dict:
+    """Run one cell in the page's namespace: {"streams": [...], "dropped": lines, "note": what to say about them,
+    "result": text or None, "error": ... or None}; `emit(name, text)` gets each write as it happens."""
     try:  # the page's cells glue figures for its prose with MyST-NB, which the browser does not have
         import myst_nb  # noqa: F401
     except ImportError:
         sys.modules["myst_nb"] = types.SimpleNamespace(glue=glue)
     filename = f"<cell {number}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)  # for the traceback
-    chunks: list = []
+    output = Output(emit)
     result = error = None
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Streams(chunks, "stdout"), Streams(chunks, "stderr")
+    sys.stdout, sys.stderr = Streams(output, "stdout"), Streams(output, "stderr")
     try:
         tree = ast.parse(code, filename)
         body, last = split_last_expression(tree)
@@ -118,7 +163,7 @@ def run(code: str, number: int) -> dict:
         error = {"name": type(e).__name__, "message": str(e), "traceback": reader_traceback(e, filename)}
     finally:
         sys.stdout, sys.stderr = saved
-    return {"streams": chunks, "result": result, "error": error}
+    return {**output.shown(), "result": result, "error": error}
 
 
 def reader_traceback(error: BaseException, filename: str) -> str:

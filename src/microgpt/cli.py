@@ -5,7 +5,7 @@ import math
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, limits
 from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
 from .dataset import DATA_ENV, DataError, read_data
 from .dataset_report import dataset_report
@@ -93,7 +93,8 @@ def build_parser() -> Parser:
     parser = Parser(prog="microgpt", description="Karpathy's microgpt.py, ported and illustrated.")
     parser.add_argument("--version", action="version", version=f"microgpt-illustrated {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    p_run = sub.add_parser("run", help="train and sample, printing exactly what microgpt.py prints")
+    p_run = sub.add_parser("run", help="train and sample, printing exactly what microgpt.py prints",
+                           epilog=limits.help_text())
     add_model_options(p_run)
     p_snap = sub.add_parser("snapshot", help="record a run as JSON files for the site's scenes, or check them")
     target = p_snap.add_mutually_exclusive_group(required=True)

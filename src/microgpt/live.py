@@ -7,9 +7,11 @@ The browser runs this under Pyodide; the worker only forwards calls and results.
 import json
 import random
 
+from . import limits, saved
 from .config import GPTConfig, TrainConfig
 from .dataset_report import dataset_report as report_of
 from .form import PASTED, PageError, generate_temperature, parse_settings
+from .parameters import state_dict_shapes
 from .scalar import ScalarEngine
 from .session import Session, fresh_sample, from_the_weights, read_documents
 from .tokenizer import Tokenizer
@@ -26,9 +28,25 @@ def written(documents_path: str | None) -> bytes | None:
         return f.read()
 
 
+def plan(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
+    """The settings checked before anything is set up: parameters, the graph of a step against the page's limits,
+    the benchmark's time per step, the steps planned, and the dataset report. A bad field raises PageError, as
+    `start` would."""
+    config, train, _ = parse_settings(form)
+    raw, docs = read_documents(written(documents_path), name)
+    vocab_size = len(set("".join(docs))) + 1  # the tokenizer's uchars and BOS (line 26)
+    num_params = sum(rows * cols for rows, cols in state_dict_shapes(config, vocab_size).values())
+    return {**limits.plan(config, vocab_size, docs, num_params).as_dict(), "num_steps": train.num_steps,
+            "vocab_size": vocab_size, "dataset_report": report_of(raw, config.block_size, name)}
+
+
 def start(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
-    """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90."""
+    """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90. A model
+    above the page's limit is refused before it is set up (setting it up alone would take minutes)."""
     global _session
+    checked = plan(form, documents_path, name)
+    if checked["level"] == "refuse":
+        raise PageError("n-embd", checked["message"])
     _session = Session(form, written(documents_path), name)
     docs = _session.run.docs
     return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
@@ -44,14 +62,21 @@ def dataset_report(form: dict, documents_path: str | None = None, name: str = PA
 
 
 def save() -> str:
-    """The current run as text, for the page to keep in sessionStorage."""
+    """The current run as text, whole."""
     return current().save()
 
 
-def restore(text: str) -> dict:
-    """The run another page saved: its status, transcript and history, to draw."""
+def save_parts(stored: list[int]) -> str:
+    """The current run for the page's store, after every step: {"run": the run as text without the checkpoints
+    in `stored` (the store has them), "checkpoints": step -> the new ones}, as JSON."""
+    session, stored = current(), frozenset(stored)
+    return json.dumps({"run": session.save(stored), "checkpoints": saved.checkpoints(session, stored)})
+
+
+def restore(text: str, kept: dict[str, str] | None = None) -> dict:
+    """The run a page saved (with the checkpoints kept apart): its status, transcript and history, to draw."""
     global _session
-    _session = Session.restore(text)
+    _session = Session.restore(text, kept)
     return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
             "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None,
             "dataset_report": _session.dataset_report}
@@ -97,7 +122,8 @@ def reset() -> dict:
 
 
 API = {
-    "start": start, "reset": reset, "save": save, "restore": restore, "dataset_report": dataset_report,
+    "plan": plan, "start": start, "reset": reset, "save": save, "save_parts": save_parts, "restore": restore,
+    "dataset_report": dataset_report,
     "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),

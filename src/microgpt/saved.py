@@ -1,4 +1,9 @@
-"""A live run as text and back, bit for bit: what lets a reader's run follow them from page to page."""
+"""A live run as text and back, bit for bit: what lets a reader's run follow them from page to page.
+
+The page saves after every step, so a save must stay small however long the run: the recorded checkpoints
+(every `checkpoint_every` steps, the bulk of a long run) can be kept apart, each written once (`stored` names
+those the page already holds), and the PCA chain's fits are saved rather than fitted again on restore.
+"""
 
 import base64
 import json
@@ -7,9 +12,8 @@ from array import array
 
 from .config import SampleConfig
 from .form import PageError
-from .recorder import pca_basis
 
-SAVE_FORMAT = 1  # of dump's text
+SAVE_FORMAT = 2  # of dump's text
 ADAM_TRACES = ("value", "grad", "m", "v", "update")  # what the recorder keeps of each traced parameter
 
 
@@ -25,9 +29,9 @@ def _unpack(text: str, count: int | None = None) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 8}d", raw))
 
 
-def dump(session) -> str:
+def dump(session, stored=frozenset()) -> str:
     """The whole run as text: settings, documents, weights, Adam's buffers, step, horizon, random state, the
-    recorded history and the transcript."""
+    recorded history and the transcript; the checkpoints of the steps in `stored` are left out (see `checkpoints`)."""
     engine, trainer = session.run.engine, session.run.trainer
     version, internal, gauss_next = session.run.rng.getstate()
     sampler = session.sampler
@@ -37,12 +41,21 @@ def dump(session) -> str:
         "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
         "weights": _pack(engine.weights()), "m": _pack(engine.adam.m), "v": _pack(engine.adam.v),
         "lines": session.lines,
-        "recorder": _dump_recorder(session.recorder),
+        "recorder": _dump_recorder(session.recorder, stored),
         "sampler": None if sampler is None else [sampler[0].temperature, sampler[0].num_samples, sampler[1]]})
 
 
-def load(text: str, make_session):
-    """A run saved by `dump`, exactly as it was; `make_session(form, documents, name)` sets up the fresh run."""
+def checkpoints(session, stored=frozenset()) -> dict[str, str]:
+    """The recorded checkpoints that never change (the regular ones), but for the steps in `stored`: step -> packed
+    weights, for the page to keep apart from `dump`'s text."""
+    rec = session.recorder
+    return {str(step): _pack(w) for step, w in rec.weights.items()
+            if step % rec.snap.checkpoint_every == 0 and step not in stored}
+
+
+def load(text: str, make_session, kept: dict[str, str] | None = None):
+    """A run saved by `dump`, exactly as it was; `make_session(form, documents, name)` sets up the fresh run;
+    `kept` holds the checkpoints `dump` left out."""
     try:
         saved = json.loads(text)
         if saved.get("format") != SAVE_FORMAT:
@@ -58,7 +71,7 @@ def load(text: str, make_session):
         version, internal, gauss_next = saved["rng"]
         session.run.rng.setstate((version, tuple(internal), gauss_next))
         session.lines = saved["lines"]
-        _load_recorder(session.recorder, session.run, saved["recorder"])
+        _load_recorder(session.recorder, session.run, saved["recorder"], kept or {})
         if saved["sampler"]:
             temperature, num_samples, index = saved["sampler"]
             session.sampler = (SampleConfig(temperature=temperature, num_samples=num_samples), index)
@@ -69,14 +82,17 @@ def load(text: str, make_session):
     return session
 
 
-def _dump_recorder(rec) -> dict:
+def _dump_recorder(rec, stored=frozenset()) -> dict:
     return {"loss": _pack(rec.training["loss"]), "learning_rate": _pack(rec.training["learning_rate"]),
             "adam": {f"{p['name']}/{k}": _pack(p[k]) for p in rec.adam["params"] for k in ADAM_TRACES},
-            "weights": {str(step): _pack(w) for step, w in rec.weights.items()}}
+            "steps": sorted(rec.weights),
+            "weights": {str(step): _pack(w) for step, w in rec.weights.items() if step not in stored},
+            "fits": [[step, _pack(mean), [_pack(row) for row in basis], _pack(ratio)]
+                     for step, (mean, basis, ratio) in rec.fits]}
 
 
-def _load_recorder(rec, run, saved: dict) -> None:
-    """What the recorder kept, set back; the PCA chain is fitted again, in its order, from the kept weights."""
+def _load_recorder(rec, run, saved: dict, kept: dict[str, str]) -> None:
+    """What the recorder kept, set back, the PCA chain's fits included."""
     rec.training["loss"], rec.training["learning_rate"] = _unpack(saved["loss"]), _unpack(saved["learning_rate"])
     docs = run.docs
     rec.training["doc"] = [docs[i % len(docs)] for i in range(len(rec.training["loss"]))]
@@ -84,7 +100,7 @@ def _load_recorder(rec, run, saved: dict) -> None:
     for p in rec.adam["params"]:
         for k in ADAM_TRACES:
             p[k] = _unpack(saved["adam"][f"{p['name']}/{k}"])
-    rec.weights = {int(step): array("d", _unpack(w, run.engine.num_params)) for step, w in saved["weights"].items()}
-    rec.fits = []
-    for step in sorted(s for s in rec.weights if s % rec.snap.checkpoint_every == 0):
-        rec.fits.append((step, pca_basis(rec.wte(step), rec.fits[-1][1][1] if rec.fits else None)))
+    weights = {**kept, **saved["weights"]}
+    rec.weights = {step: array("d", _unpack(weights[str(step)], run.engine.num_params)) for step in saved["steps"]}
+    rec.fits = [(step, (_unpack(mean), [_unpack(row) for row in basis], _unpack(ratio)))
+                for step, mean, basis, ratio in saved["fits"]]

@@ -162,14 +162,15 @@ class Session:
         self.lines.append(f"sample {index+1:2d}: {name}")
         return {"lines": [self.lines[-1]], "name": name, "done": done}
 
-    def save(self) -> str:
-        """The whole run as text, bit for bit (microgpt.saved); `Session.restore` rebuilds it on another page."""
-        return saved.dump(self)
+    def save(self, stored=frozenset()) -> str:
+        """The whole run as text, bit for bit (microgpt.saved); `Session.restore` rebuilds it on another page.
+        The checkpoints of the steps in `stored` are left out: the page keeps them apart (saved.checkpoints)."""
+        return saved.dump(self, stored)
 
     @classmethod
-    def restore(cls, text: str) -> "Session":
-        """A run saved by `save`, exactly as it was."""
-        return saved.load(text, cls)
+    def restore(cls, text: str, kept: dict[str, str] | None = None) -> "Session":
+        """A run saved by `save`, exactly as it was (`kept`: the checkpoints kept apart)."""
+        return saved.load(text, cls, kept)
 
     # --- what the scenes ask for ---------------------------------------------------------------------------
 

@@ -12,14 +12,16 @@ import traceback
 from .form import PageError
 
 
-def call(name: str, args_json: str) -> str:
-    """{"result": ...} or {"error": {"field": ..., "message": ...}} as JSON."""
+def call(name: str, args_json: str, emit=None) -> str:
+    """{"result": ...} or {"error": {"field": ..., "message": ...}} as JSON; `emit`, if given, goes to the function
+    (a cell streams each write through it while it runs)."""
     module, _, function = name.partition(".")
     try:
         api = importlib.import_module(f"microgpt.{module}").API
         if function not in api:
             raise PageError("", f"the page asked for {name!r}, which microgpt.{module} does not offer")
-        return json.dumps({"result": api[function](*json.loads(args_json))}, allow_nan=False)
+        streaming = {} if emit is None else {"emit": emit}
+        return json.dumps({"result": api[function](*json.loads(args_json), **streaming)}, allow_nan=False)
     except PageError as e:
         return json.dumps({"error": {"field": e.field, "message": str(e)}})
     except Exception as e:  # a bug, not the reader's input: say where, briefly

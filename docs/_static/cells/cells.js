@@ -1,14 +1,15 @@
 // The page's code cells, runnable and editable in the reader's browser. Glue only: the build marks each cell
 // (src/microgpt/sphinxext/cells.py), Python runs it (microgpt.cells, in the live page's worker, loaded on the first
 // Run and shared by every cell of the page: one namespace, as in Jupyter).
-//   div.cell[data-live-state=idle|running|done|error]   the cell
+// The cells have their own worker (runtime("cells")): a cell's Stop ends it, and the reader's run is never touched.
+//   div.cell[data-live-state=idle|running|done|error|stopped]   the cell
 //     div.cell_input                                     its code (an editor, editor.js, once the reader edits it)
 //     div.mg-cell-bar                                    Run cell, Edit, Build-time output, Stop, Reset, status
-//     div.cell_output[data-live="output"]                build-time output, replaced by each run's
+//     div.cell_output[data-live="output"]                build-time output, replaced by each run's as it prints
 import { createEditor } from "../editor/editor.js";
 import { runtime } from "../live/runtime.js";
 
-const rt = runtime();
+const rt = runtime("cells"); // its own worker: a cell's Stop ends it, never the reader's run
 const cells = [];
 const ran = new Set(); // cells run since the namespace was last fresh
 let generation = 0; // bumped by Stop and Reset: queued runs of an older generation are dropped
@@ -30,18 +31,68 @@ function block(kind, text) {
   return out;
 }
 
+/** What a terminal shows of a line written with carriage returns: its last part ("50%\r100%" shows "100%"). */
+function overwritten(text) {
+  return text.split("\n").map((line) => {
+    const parts = line.split("\r");
+    return parts.findLast((p, i) => p !== "" || i === 0);
+  }).join("\n");
+}
+
+/** Output blocks for what a cell printed ({streams, note}, microgpt.cells.Output): the note first if lines were
+ *  dropped, then each stream's text as the build shows it. */
+function printed({ streams, note }) {
+  const shown = note ? [block("stderr mg-cell-dropped", note)] : [];
+  for (const s of streams) shown.push(block(s.name === "stderr" ? "stderr" : "stream", overwritten(s.text)));
+  return shown;
+}
+
+/** What a running cell has printed, write by write, its last maxLines lines shown (Python's result, capped the
+ *  same way, replaces it when the cell ends). */
+class Live {
+  constructor(maxLines) { this.max = maxLines; this.streams = []; this.lines = 0; this.dropped = 0; }
+
+  add(name, text) {
+    const last = this.streams[this.streams.length - 1];
+    if (last?.name === name) last.text += text;
+    else this.streams.push({ name, text });
+    this.lines += text.split("\n").length - 1;
+    if (this.lines > 2 * this.max) this.trim(); // now and then, not at every write
+  }
+
+  trim() {
+    let excess = this.lines - this.max;
+    while (excess > 0) {
+      const first = this.streams[0];
+      const parts = first.text.split("\n");
+      const count = Math.min(parts.length - 1, excess);
+      if (count === parts.length - 1) this.streams.shift();
+      else first.text = parts.slice(count).join("\n");
+      this.lines -= count;
+      this.dropped += count;
+      excess -= count;
+    }
+  }
+
+  get note() {
+    return this.dropped ? `… ${this.dropped.toLocaleString("en")} earlier lines not shown while it runs.` : "";
+  }
+}
+
 class Cell {
   constructor(root, bar, index, number) {
     this.root = root;
     this.index = index; // among the runnable cells
     this.number = number; // among all the page's code cells, from 1
     this.source = bar.dataset.source;
+    this.maxLines = Number(bar.dataset.maxLines); // microgpt.cells.MAX_OUTPUT_LINES
     this.input = root.querySelector(":scope > .cell_input");
     this.output = root.querySelector(":scope > .cell_output") ??
       root.appendChild(el("div", { class: "cell_output docutils container" }));
     this.output.dataset.live = "output";
     this.built = [...this.output.childNodes].map((n) => n.cloneNode(true));
     this.editor = null;
+    this.live = null; // what it prints while it runs
     root.dataset.liveState = "idle";
 
     bar.hidden = false;
@@ -131,9 +182,19 @@ class Cell {
       await rt.load(progress);
       this.say("Running…");
       const started = performance.now();
-      const { streams, result, error } = await rt.call("cells.run", [this.code, this.number]);
+      this.show([]);
+      const live = this.live = new Live(this.maxLines);
+      let frame = 0;
+      const onOutput = ([name, text]) => { // each write as it happens, drawn once a frame
+        live.add(name, text);
+        frame ||= requestAnimationFrame(() => { frame = 0; if (mine === generation) this.show(printed(live)); });
+      };
+      const out = await rt.call("cells.run", [this.code, this.number], undefined, onOutput);
+      cancelAnimationFrame(frame);
+      this.live = null;
       if (mine !== generation) return;
-      const shown = streams.map((s) => block(s.name === "stderr" ? "stderr" : "stream", s.text));
+      const { result, error } = out;
+      const shown = printed(out);
       if (result !== null) shown.push(block("text_plain", result));
       if (error) shown.push(block("traceback stderr", error.traceback));
       this.show(shown);
@@ -152,19 +213,21 @@ class Cell {
   }
 
   stop() {
+    const started = performance.now();
     generation++;
     current = null;
-    rt.terminate();
+    rt.terminate(); // the cells' worker only: the reader's run and the scenes have their own
     ran.clear();
     queue = Promise.resolve();
     for (const c of cells) {
       if (c.root.dataset.liveState === "running") { c.state = "idle"; c.say(""); c.stopButton.hidden = true; }
     }
-    this.state = "error";
-    this.show([block("traceback stderr", "Stopped. The Python runtime was restarted, so the namespace was lost: " +
-      "every name the cells of this page defined is gone. Run the cells above again before this one.")]);
+    this.state = "stopped";
+    if (this.live) { this.live.trim(); this.show(printed(this.live)); } // every write so far, drawn or not
+    this.output.append(block("stderr mg-cell-stopped", "Stopped. What it printed is kept above. The cells' Python " +
+      "was restarted, so the names the cells of this page defined are gone: run the cells above again before this one."));
     this.restoreButton.disabled = false;
-    this.say("Stopped: the namespace was lost.");
+    this.say(`Stopped in ${Math.round(performance.now() - started)} ms.`);
     this.runButton.focus();
     rt.load().catch(() => {}); // a fresh worker, ready for the next Run
   }
@@ -183,8 +246,9 @@ class Cell {
   }
 }
 
-function progress(loaded, total) {
-  current?.say(`Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`);
+function progress(loaded, total, active) {
+  current?.say(active ? `Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`
+    : "Starting Python…");
 }
 
 for (const [i, bar] of document.querySelectorAll(".cell > .mg-cell-bar").entries()) {

@@ -1,61 +1,94 @@
 // The live page: the form, the buttons and the transcript, showing the reader's run (run.js) as it trains.
 // What to do is decided in Python (microgpt/live.py); this file only asks and shows.
-import { liveRun } from "./run.js";
+import { liveRun, ConfirmNeeded } from "./run.js";
 import { drawCurves } from "./curves.js";
 
 const panel = document.querySelector(".mg-live");
 if (panel) setUp(panel);
+
+const SPEED_KEY = "microgpt-live-seconds-per-node"; // the reader's measured speed, for the next estimate
 
 function setUp(panel) {
   const $ = (selector) => panel.querySelector(selector);
   const form = $(".mg-live-form");
   const transcript = $('[data-live="transcript"]');
   const status = $('[data-live="status"]');
+  const estimate = $('[data-live="estimate"]');
   const progress = $('[data-live="progress"]');
   const errorBox = $('[data-live="error"]');
+  const confirmBox = $('[data-live="confirm"]');
   const horizon = $('[data-live="horizon"]');
+  const locked = $('[data-live="locked"]');
   const rate = $('[data-live="rate"]');
   const docsInfo = $('[data-live="documents-info"]');
   const curves = $('[data-live="curves"]');
+  const more = $(".mg-live-more");
   const range = $("#mg-live-generate-range");
   const temperature = $("#mg-live-generate-temperature");
   const upload = form.elements.upload;
+  const stopButton = $('button[data-action="stop"]');
+  const stopHome = stopButton.parentElement;
   const run = liveRun();
   let uploaded = null; // {name, bytes} of an uploaded file that is not valid UTF-8 (Python says why)
+  let confirmed = null; // the action to repeat once the reader confirms a large model
+  let plan = null; // live.plan of the settings the current run was started with
 
-  const buttons = Object.fromEntries([...panel.querySelectorAll("button[data-action]")]
-    .map((b) => [b.dataset.action + (b.dataset.steps ?? ""), b]));
+  const buttons = [...panel.querySelectorAll("button[data-action]")];
+  const trainButtons = buttons.filter((b) => b.dataset.action === "train");
+
+  let notice = null; // a message of the action that just ended (a restore's), kept over the plain step count
 
   function showState(state) {
     panel.dataset.liveState = state;
     const busy = state === "loading" || state === "running";
-    for (const [key, button] of Object.entries(buttons)) {
-      if (key === "pause") button.disabled = state !== "running";
-      else if (key === "resume") button.disabled = !(state === "paused" && run.pending);
-      else if (key === "reset") button.disabled = busy || !run.exists;
+    if (busy) notice = null;
+    for (const button of buttons) {
+      const action = button.dataset.action;
+      if (action === "stop") continue;
+      if (action === "resume") button.disabled = !(state === "paused" && run.pending);
+      else if (action === "reset") button.disabled = busy || !run.exists;
+      else if (action === "preset") button.disabled = busy || run.exists;
       else button.disabled = busy;
     }
+    stopButton.hidden = !busy;
+    if (!busy) stopHome.append(stopButton);
     for (const field of form.querySelectorAll(".mg-live-settings input, .mg-live-docs textarea")) {
       field.readOnly = run.exists || busy; // settings belong to the run: Reset to change them
     }
     upload.disabled = run.exists || busy;
+    locked.hidden = !run.exists;
     progress.hidden = state !== "loading";
-    if (state === "paused") say(run.pending?.sampling ? "Paused while generating." : `Paused at step ${run.status.step}.`);
-    if (state === "done") say(run.status.step >= run.status.num_steps
-      ? `Trained ${run.status.step} steps: the planned horizon.` : `Step ${run.status.step} of ${run.status.num_steps}.`);
+    showHorizon();
+    if (state === "paused") say((notice ? `${notice} ` : "") + (run.pending?.sampling
+      ? "Stopped while generating: Resume draws the rest." : notice ? "Resume goes on."
+        : `Stopped at step ${run.status.step} of ${run.status.num_steps}: Resume goes on.`));
+    if (state === "done") say(notice ?? (run.atHorizon ? `Trained ${run.status.step} steps: the planned horizon.`
+      : `Step ${run.status.step} of ${run.status.num_steps}.`));
+    if (state === "idle" && notice) say(notice);
   }
 
   function say(text) { status.textContent = text; }
 
   function showError(error) {
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    confirmBox.hidden = true;
     if (!error) { errorBox.hidden = true; errorBox.textContent = ""; return; }
+    if (error instanceof ConfirmNeeded) {
+      $('[data-live="confirm-text"]').textContent = `${labelOf(error.field)}: ${error.message}. Train it anyway?`;
+      confirmBox.hidden = false;
+      say("Waiting for you to confirm the model's size.");
+      return;
+    }
     const field = error.field && form.elements[error.field];
-    if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
+    if (field && field.setAttribute) {
+      field.setAttribute("aria-invalid", "true");
+      if (field.closest(".mg-live-more")) more.open = true;
+    }
     errorBox.textContent = field ? `${labelOf(error.field)}: ${error.message}` : error.message;
     errorBox.hidden = false;
     say(error.field === "learning-rate" && error.message.startsWith("Training stopped") ? error.message
-      : field ? "Nothing ran: fix the setting and try again." : "The run stopped with an error.");
+      : error.field === "steps" ? error.message
+        : field ? "Nothing ran: fix the setting and try again." : "The run stopped with an error.");
   }
 
   function labelOf(field) {
@@ -76,9 +109,50 @@ function setUp(panel) {
       bytes: { "/data/documents": new TextEncoder().encode(text).buffer } };
   }
 
-  async function ensureRun() {
-    if (!run.exists) await run.start(settings(), documents());
+  async function ensureRun(yes) {
+    if (!run.exists) await run.start(settings(), documents(), yes);
   }
+
+  // --- the estimate: parameters and time, from the reader's measured speed where known, else the benchmark ---
+
+  function measuredSpeed() {
+    try { return Number(localStorage.getItem(SPEED_KEY)) || null; } catch { return null; }
+  }
+
+  const duration = (seconds) => seconds < 90 ? `${Math.max(1, Math.round(seconds))} s`
+    : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
+
+  function showEstimate(p) {
+    const perNode = measuredSpeed();
+    const perStep = perNode ? perNode * p.mean_nodes : p.bench_seconds_per_step;
+    const where = perNode ? "at your browser's measured speed" : "on the benchmark's machine (CPython; a browser takes longer)";
+    estimate.textContent = `${p.num_params.toLocaleString("en")} parameters; about ${perStep.toFixed(2)} s a step ${where}: ` +
+      `${p.num_steps.toLocaleString("en")} steps in about ${duration(p.num_steps * perStep)}.` +
+      (p.level === "ok" ? "" : ` ${p.level === "refuse" ? "Too large for this page" : "Large"}: ${p.message}.`);
+  }
+
+  let planning = 0;
+  async function replan() {
+    if (!run.rt.loaded || run.exists) {
+      if (!run.exists) estimate.textContent = "Changed settings: Run checks their size and time before it trains.";
+      return;
+    }
+    const mine = ++planning;
+    try {
+      const p = await run.rt.call("live.plan", [settings(), ...(documents()?.args ?? [])], documents()?.bytes);
+      if (mine === planning) { showEstimate(p); showReport(p.dataset_report); }
+    } catch (e) {
+      if (mine === planning) estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+    }
+  }
+
+  function rememberSpeed() {
+    const perSecond = run.stepsPerSecond();
+    if (!perSecond || !plan) return;
+    try { localStorage.setItem(SPEED_KEY, String(1 / perSecond / plan.mean_nodes)); } catch { /* no storage */ }
+  }
+
+  // --- drawing ---
 
   let frame = 0; // one redraw per frame, however many steps arrived: layout is the main thread's cost here
   function drawSoon() {
@@ -90,20 +164,20 @@ function setUp(panel) {
   }
 
   function showHorizon() {
-    const at = run.exists && run.status.step >= run.status.num_steps;
+    const at = run.atHorizon;
     horizon.hidden = !at;
-    if (at) {
-      $('[data-live="horizon-text"]').textContent = `Reached the planned horizon of ${run.status.num_steps} steps, ` +
-        "where the learning rate has decayed to 0: training further would need a negative rate. " +
-        `Extend the horizon to ${2 * run.status.num_steps} steps to keep training (the rate decays towards the new end).`;
+    for (const b of trainButtons) {
+      if (at) { b.disabled = true; b.setAttribute("aria-describedby", "mg-live-horizon-text"); }
+      else b.removeAttribute("aria-describedby");
     }
+    if (at) $('[data-live="horizon-text"]').textContent = run.horizonReason();
   }
 
   run.addEventListener("state", (e) => showState(e.detail));
+  run.addEventListener("phase", (e) => { if (e.detail) say(e.detail); });
   run.addEventListener("progress", ({ detail: { loaded, total } }) => {
     progress.max = total;
     progress.value = loaded;
-    say(`Downloading the Python runtime and the port: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
   });
   run.addEventListener("lines", (e) => {
     transcript.append(document.createTextNode(e.detail.map((l) => l + "\n").join("")));
@@ -116,23 +190,34 @@ function setUp(panel) {
     horizon.hidden = true;
     curves.replaceChildren();
   });
+  run.addEventListener("plan", (e) => { plan = e.detail; showEstimate(plan); showReport(plan.dataset_report); });
+  /** microgpt.dataset_report, beside the documents: what they will do to the model, before and during a run. */
+  function showReport(found) {
+    const box = $('[data-live="dataset-report"]');
+    if (!found) { box.replaceChildren(); return; }
+    const head = Object.assign(document.createElement("p"), { textContent: `The documents: ${found.summary}.` });
+    const notes = document.createElement("ul");
+    for (const note of found.notes) notes.append(Object.assign(document.createElement("li"), { textContent: note }));
+    box.replaceChildren(head, ...(found.notes.length ? [notes] : []));
+  }
+
   run.addEventListener("started", ({ detail }) => {
-    docsInfo.textContent = `${detail.num_docs.toLocaleString("en")} documents, ${detail.vocab_size} tokens; ` +
-      `the first after the shuffle: ${detail.preview.join(", ")}`;
+    showReport(detail.dataset_report);
+    docsInfo.textContent = `The first after the shuffle: ${detail.preview.join(", ")}`; // the counts: the report
   });
   run.addEventListener("step", () => {
     drawSoon();
     showHorizon();
     const perSecond = run.stepsPerSecond();
     if (perSecond) rate.textContent = `${perSecond.toFixed(1)} steps per second`;
-    if (run.state === "running") say(`Step ${run.status.step} of ${run.status.num_steps}.`);
   });
   run.addEventListener("horizon", showHorizon);
   run.addEventListener("restored", ({ detail }) => {
+    showReport(detail.dataset_report);
     for (const [name, value] of Object.entries(detail.form)) if (form.elements[name]) form.elements[name].value = value;
   });
   run.addEventListener("error", (e) => showError(e.detail));
-  run.addEventListener("notice", (e) => say(e.detail));
+  run.addEventListener("notice", (e) => { notice = e.detail; say(e.detail); });
 
   function markPrinter(line) {
     const which = line.startsWith("step ") ? 3 : line.startsWith("sample ") ? 5 : line.startsWith("--- inference") ||
@@ -140,29 +225,53 @@ function setUp(panel) {
     panel.querySelectorAll(".mg-live-lines li").forEach((li, i) => li.classList.toggle("mg-live-now", i === which));
   }
 
+  function perform(button, yes = false) {
+    const action = button.dataset.action;
+    const steps = Number(button.dataset.steps);
+    let work = null;
+    if (action === "run") work = async () => { await ensureRun(yes); await run.train(Infinity, true); };
+    else if (action === "preset") {
+      for (const input of form.querySelectorAll(".mg-live-settings input")) {
+        input.value = input.name === "steps" ? String(steps) : input.dataset.default;
+      }
+      work = async () => { await ensureRun(yes); await run.train(Infinity, true); };
+    } else if (action === "train") work = async () => { await ensureRun(yes); await run.train(steps); };
+    else if (action === "resume") work = () => run.resume();
+    else if (action === "generate") work = async () => { await ensureRun(yes); await run.sample(temperature.value); };
+    else if (action === "extend") work = () => run.extend();
+    else if (action === "reset") {
+      work = async () => {
+        await run.reset();
+        docsInfo.textContent = "";
+        say("Reset: the run is forgotten. Change the settings and run again.");
+        replan();
+      };
+    }
+    if (!work) return;
+    confirmed = () => perform(button, true);
+    if (action !== "reset") button.after(stopButton); // Stop sits beside the control that started the action
+    run.act(work).then(rememberSpeed);
+  }
+
   panel.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || button.disabled) return;
-    const action = button.dataset.action;
-    if (action === "pause") run.pause();
-    else if (action === "run") run.act(async () => { await ensureRun(); await run.train(Infinity, true); });
-    else if (action === "train") run.act(async () => { await ensureRun(); await run.train(Number(button.dataset.steps)); });
-    else if (action === "resume") run.act(() => run.resume());
-    else if (action === "generate") run.act(async () => { await ensureRun(); await run.sample(temperature.value); });
-    else if (action === "extend") run.act(() => run.extend());
-    else if (action === "reset") {
-      run.act(() => run.reset()).then(() => {
-        docsInfo.textContent = "";
-        say("Reset: the run is forgotten. Change the settings and run again.");
-      });
-    }
+    if (button.dataset.action === "stop") run.stop();
+    else if (button.dataset.action === "confirm") { confirmBox.hidden = true; confirmed?.(); }
+    else perform(button);
   });
   form.addEventListener("submit", (event) => event.preventDefault());
   form.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && event.target.matches("input[type=text]")) {
       event.preventDefault();
-      (event.target === temperature ? buttons.generate : buttons.run).click();
+      $(event.target === temperature ? 'button[data-action="generate"]' : 'button[data-action="run"]').click();
     }
+  });
+  let replanTimer = 0;
+  form.addEventListener("input", (event) => {
+    if (event.target === temperature || event.target === range) return;
+    clearTimeout(replanTimer);
+    replanTimer = setTimeout(replan, 300);
   });
   range.addEventListener("input", () => { temperature.value = range.value; });
   temperature.addEventListener("input", () => {
@@ -176,15 +285,20 @@ function setUp(panel) {
     const bytes = await file.arrayBuffer();
     try {
       form.elements.documents.value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      upload.value = ""; // the text is in the box: what runs is what the box shows, not a file name beside it
       docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes, in the box above.`;
     } catch {
       uploaded = { name: file.name, bytes }; // not UTF-8: Python's parser says where, as the CLI does
-      docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes.`;
+      form.elements.documents.value = "";
+      docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes (not shown: not UTF-8).`;
     }
+    replan();
   });
-  form.elements.documents.addEventListener("input", () => { uploaded = null; });
+  form.elements.documents.addEventListener("input", () => {
+    if (uploaded) docsInfo.textContent = "";
+    uploaded = null;
+    upload.value = ""; // the pasted text runs, not the file chosen before
+  });
   showState("idle");
-  run.restoreSaved().then((restored) => {
-    if (restored) say(`Your run, carried from another page: step ${run.status.step} of ${run.status.num_steps}.`);
-  });
+  run.restoreSaved();
 }

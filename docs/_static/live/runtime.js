@@ -1,10 +1,11 @@
 // The page's handle on the port running in a Web Worker: load it once, then call Python by name.
-//   const rt = runtime();                      one per page, shared by everything on it
+//   const rt = runtime();                      the reader's run and the scenes ("run"); runtime("cells") for cells
+//                                              is another worker, so stopping a cell never touches the run
 //   await rt.load((loaded, total) => ...);     the first call downloads Pyodide, the wheel and names.txt
 //   await rt.call("live.train", 10);           microgpt.live.API["train"](10); rejects with {field, message}
 //   rt.terminate();                            ends a runaway call; fires "terminated" (Python's state is gone)
 const base = new URL("./", import.meta.url);
-let shared = null;
+const shared = new Map();
 
 export class PageError extends Error {
   constructor({ field, message, traceback }) {
@@ -51,32 +52,34 @@ class Runtime extends EventTarget {
   }
 
   receive(data) {
-    if (data.type === "progress") { for (const f of this.progress) f(data.loaded, data.total); return; }
+    if (data.type === "progress") { for (const f of this.progress) f(data.loaded, data.total, data.active); return; }
     const entry = this.pending.get(data.id);
     if (!entry) return;
+    if (data.type === "output") { entry.onOutput?.(data.output); return; }
     this.pending.delete(data.id);
     if (data.error) entry.reject(new PageError(data.error));
     else entry.resolve(data.result);
   }
 
-  send(message, transfer = []) {
+  send(message, transfer = [], onOutput = undefined) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onOutput });
       this.worker.postMessage({ id, ...message }, transfer);
     });
   }
 
-  /** Call microgpt.<module>.API[function](...args) in the worker; files: {path: ArrayBuffer} written first. */
-  async call(name, args = [], files = undefined) {
+  /** Call microgpt.<module>.API[function](...args) in the worker; files: {path: ArrayBuffer} written first;
+   *  onOutput([stream, text]), if given, receives each write of the call while it runs (cells.run). */
+  async call(name, args = [], files = undefined, onOutput = undefined) {
     await this.load();
-    return this.send({ type: "call", name, args, files });
+    return this.send({ type: "call", name, args, files, stream: Boolean(onOutput) }, [], onOutput);
   }
 
-  /** Save the reader's run under key (the worker writes it to IndexedDB itself). */
-  async save(key) {
+  /** Save the reader's run under key, with meta ({page, title, step}); the worker writes it to IndexedDB itself. */
+  async save(key, meta) {
     await this.load();
-    return this.send({ type: "save", key });
+    return this.send({ type: "save", key, meta });
   }
 
   /** Restore the run saved under key: live.restore's result, or null if there is none. */
@@ -100,7 +103,8 @@ class Runtime extends EventTarget {
   }
 }
 
-export function runtime() {
-  shared ??= new Runtime();
-  return shared;
+/** One runtime per name and page: "run" (the reader's run and the scenes on it), "cells" (the page's cells). */
+export function runtime(name = "run") {
+  if (!shared.has(name)) shared.set(name, new Runtime());
+  return shared.get(name);
 }

@@ -5,21 +5,28 @@
 const DB = "microgpt-illustrated", STORE = "runs", TAB_KEY = "microgpt-live-run";
 const STALE_MS = 7 * 24 * 3600 * 1000; // runs of tabs closed long ago are removed
 
+let opened = null; // one connection, kept: the run is saved after every step
+
 function open() {
-  return new Promise((resolve, reject) => {
+  opened ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB, 1);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      request.result.onclose = request.result.onversionchange = () => { request.result.close(); opened = null; };
+      resolve(request.result);
+    };
     request.onerror = () => reject(request.error);
   });
+  opened.catch(() => { opened = null; });
+  return opened;
 }
 
 function transact(mode, work) {
   return open().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
+    const tx = db.transaction(STORE, mode, { durability: "relaxed" }); // a save a step: no flush to disk each time
     const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => { db.close(); resolve(result?.result); };
-    tx.onerror = tx.onabort = () => { db.close(); reject(tx.error ?? new Error("IndexedDB transaction failed")); };
+    tx.oncomplete = () => resolve(result?.result);
+    tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
   }));
 }
 
@@ -37,26 +44,48 @@ export function hasSaved() {
   try { return sessionStorage.getItem(TAB_KEY) !== null; } catch { return false; }
 }
 
-export async function put(key, text) {
+const apart = (key) => IDBKeyRange.bound(`${key}/step/`, `${key}/step/\uffff`); // a run's checkpoints
+
+/** Save a run under key: its text, meta, and checkpoints ({step: packed weights}) kept apart, each once. */
+export async function put(key, text, meta = null, checkpoints = {}) {
   await transact("readwrite", (store) => {
-    store.put({ text, savedAt: Date.now() }, key);
+    const savedAt = Date.now();
+    store.put({ text, meta, savedAt }, key);
+    for (const [step, weights] of Object.entries(checkpoints)) store.put({ text: weights, savedAt }, `${key}/step/${step}`);
+    if (swept) return;
+    swept = true; // once per page
     const cursor = store.openCursor();
     cursor.onsuccess = () => {
       const c = cursor.result;
       if (!c) return;
-      if (c.key !== key && Date.now() - c.value.savedAt > STALE_MS) c.delete();
+      const mine = c.key === key || String(c.key).startsWith(`${key}/`);
+      if (!mine && savedAt - c.value.savedAt > STALE_MS) c.delete();
       c.continue();
     };
   });
 }
+let swept = false;
 
-export async function get(key) {
-  const entry = await transact("readonly", (store) => store.get(key));
-  return entry?.text ?? null;
+/** The saved run under key: {text, meta, savedAt, checkpoints: {step: packed weights}}, or null. */
+export async function entry(key) {
+  let found = null;
+  const checkpoints = {};
+  await transact("readonly", (store) => {
+    const request = store.get(key);
+    request.onsuccess = () => { found = request.result ?? null; };
+    const cursor = store.openCursor(apart(key));
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) return;
+      checkpoints[String(c.key).slice(`${key}/step/`.length)] = c.value.text;
+      c.continue();
+    };
+  });
+  return found && { ...found, checkpoints };
 }
 
 export async function forget() {
   const key = tabKey(false);
   sessionStorage.removeItem(TAB_KEY);
-  if (key) await transact("readwrite", (store) => store.delete(key));
+  if (key) await transact("readwrite", (store) => { store.delete(key); store.delete(apart(key)); });
 }

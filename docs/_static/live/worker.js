@@ -8,19 +8,21 @@ let queue = Promise.resolve();
 // Every byte the runtime fetches, counted as it arrives, so the page can show real progress.
 const fetchOriginal = self.fetch.bind(self);
 let onBytes = () => {};
+let active = 0; // downloads under way: none left means Python is starting, not downloading
 self.fetch = async (...args) => {
   const response = await fetchOriginal(...args);
   if (response.body) {
     const reader = response.clone().body.getReader();
+    active++;
     (async () => { for (;;) { const { done, value } = await reader.read(); if (done) break; onBytes(value.length); } })()
-      .catch(() => {});
+      .catch(() => {}).finally(() => { active--; onBytes(0); });
   }
   return response;
 };
 
 async function load({ base, runtime }) {
   let loaded = 0;
-  onBytes = (n) => { loaded += n; self.postMessage({ type: "progress", loaded, total: runtime.total_bytes }); };
+  onBytes = (n) => { loaded += n; self.postMessage({ type: "progress", loaded, total: runtime.total_bytes, active }); };
   const url = (path) => new URL(path, base).href;
   const { loadPyodide } = await import(url(runtime.pyodide + "pyodide.mjs"));
   const [pyodide, wheel, names] = await Promise.all([
@@ -29,7 +31,8 @@ async function load({ base, runtime }) {
     fetch(url(runtime.names)).then(ok).then((r) => r.arrayBuffer()),
   ]);
   loaded += runtime.files[runtime.pyodide + "pyodide.asm.mjs"] ?? 0; // imported as a module, not fetched
-  self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes });
+  self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes,
+    active: 0 });
   pyodide.unpackArchive(new Uint8Array(wheel), "wheel");
   pyodide.FS.mkdirTree("/data");
   pyodide.FS.writeFile("/data/names.txt", new Uint8Array(names));
@@ -43,20 +46,37 @@ function ok(response) {
   return response;
 }
 
-function run({ name, args, files }) {
+function run({ id, name, args, files, stream }) {
   for (const [path, bytes] of Object.entries(files ?? {})) python.pyodide.FS.writeFile(path, new Uint8Array(bytes));
-  return JSON.parse(python.call(name, JSON.stringify(args ?? [])));
+  // a streaming call (a cell) posts each write while Python runs, before its result
+  const emit = stream ? (stream_, text) => self.postMessage({ type: "output", id, output: [stream_, text] }) : undefined;
+  return JSON.parse(python.call(name, JSON.stringify(args ?? []), emit));
 }
 
 // The reader's run goes straight between Python and IndexedDB: megabytes the page's main thread never copies.
-async function save({ key }) {
-  await store.put(key, python.live.save()); // a str of megabytes: no JSON envelope around it
+// After every step: the run without the recorded checkpoints the store already holds, and the new ones (each
+// written once), so a save stays small however long the run. `meta` ({page, title, step}) is for the restore's
+// message.
+const stored = new Map(); // key -> the checkpoint steps IndexedDB holds for it
+
+async function save({ key, meta }) {
+  const known = stored.get(key) ?? new Set();
+  const parts = JSON.parse(python.live.save_parts(JSON.stringify([...known])));
+  await store.put(key, parts.run, meta, parts.checkpoints);
+  for (const step of Object.keys(parts.checkpoints)) known.add(Number(step));
+  stored.set(key, known);
   return { result: true };
 }
 
 async function restore({ key }) {
-  const text = await store.get(key);
-  return text === null ? { result: null } : run({ name: "live.restore", args: [text] });
+  const entry = await store.entry(key);
+  if (entry === null) return { result: null };
+  const restored = run({ name: "live.restore", args: [entry.text, entry.checkpoints] });
+  if (restored.result) {
+    restored.result.saved = entry.meta ?? null;
+    stored.set(key, new Set(Object.keys(entry.checkpoints).map(Number)));
+  }
+  return restored;
 }
 
 const handlers = { load: async (data) => ({ result: await load(data) }), call: run, save, restore };

@@ -73,8 +73,10 @@ def visit_cell_bar_html(self, node):
             f'your browser does not have: run it in <a href="{html.escape(node["notebook"])}">this page\'s '
             'notebook</a>.</p></div>')
     else:
+        from ..cells import MAX_OUTPUT_LINES
+
         self.body.append(f'<div class="mg-cell-bar" data-numpy="false" data-source="{html.escape(node["source"])}" '
-                         'hidden></div>')  # cells.js draws the controls
+                         f'data-max-lines="{MAX_OUTPUT_LINES}" hidden></div>')  # cells.js draws the controls
     raise nodes.SkipNode
 
 

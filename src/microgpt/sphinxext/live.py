@@ -55,6 +55,10 @@ def print_lines(lines: tuple[str, ...]) -> list[int]:
     return [n for n, text in enumerate(lines, 1) if text.lstrip().startswith("print(")]
 
 
+FIELD_NOTES = {"temperature": "for Run's final samples; Generate has its own"}  # what a field applies to, on the page
+QUICK_STEPS = 100  # the short preset: a run that shows the loss falling in well under a minute
+
+
 def form_fields() -> str:
     """One labelled field per CLI option of the form, with the CLI's default and help."""
     from ..cli import FORM_OPTIONS
@@ -65,18 +69,30 @@ def form_fields() -> str:
     for name in FORM_OPTIONS:
         action = actions[name]
         mode = "numeric" if action.type is int else "decimal"
-        help_text = action.help
+        help_text = action.help + (f"; {FIELD_NOTES[name]}" if name in FIELD_NOTES else "")
         fields.append(
             f'<div class="mg-live-field"><label for="mg-live-{name}"><code>--{name}</code></label>'
             f'<input id="mg-live-{name}" name="{name}" type="text" inputmode="{mode}" spellcheck="false" '
             f'autocomplete="off" value="{html.escape(str(action.default))}" '
+            f'data-default="{html.escape(str(action.default))}" '
             f'aria-describedby="mg-live-{name}-help">'
             f'<span class="mg-live-help" id="mg-live-{name}-help">{html.escape(help_text)}</span></div>')
     return "".join(fields)
 
 
+def default_estimate() -> str:
+    """The default run's size and time on the benchmark's machine: the estimate the page shows before any load."""
+    from ..live import plan
+
+    p = plan({})
+    return (f"{p['num_params']:,} parameters; about {p['bench_seconds_per_step']:.2f} s a step on the benchmark's "
+            f"machine (CPython; a browser takes longer): {QUICK_STEPS} steps in about "
+            f"{QUICK_STEPS * p['bench_seconds_per_step']:.0f} s, {p['num_steps']:,} in about "
+            f"{p['num_steps'] * p['bench_seconds_per_step'] / 60:.0f} min.")
+
+
 def visit_live_html(self, node):
-    from ..config import SampleConfig
+    from ..config import SampleConfig, TrainConfig
     from ..form import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE
 
     builder = self.builder
@@ -94,14 +110,36 @@ def visit_live_html(self, node):
   data-max-temperature="{MAX_GENERATE_TEMPERATURE:g}">
 <h2 id="mg-live-title" class="mg-live-title">Run it here</h2>
 <p class="mg-live-download">The first button you press downloads the Python runtime and this port,
-<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>; later pages take them
-from your browser's cache); nothing is downloaded before. It runs in a background thread of this page
-and sends nothing anywhere.</p>
+<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>, then cached);
+nothing before. It runs in a background thread of this page and sends nothing anywhere.</p>
 <p class="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs the site
 served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
 <code>http://127.0.0.1:8000/live.html</code>.</p>
+<div class="mg-live-controls mg-live-start" role="group" aria-label="Start a run">
+<button type="button" data-action="preset" data-steps="{QUICK_STEPS}">A quick run: {QUICK_STEPS} steps</button>
+<button type="button" data-action="preset" data-steps="{TrainConfig().num_steps}">The original's full run:
+{TrainConfig().num_steps:,} steps</button>
+<button type="button" data-action="stop" hidden>Stop</button>
+</div>
+<p class="mg-live-estimate" data-live="estimate" aria-live="polite">{html.escape(default_estimate())}</p>
+<div class="mg-live-status" role="status" aria-live="polite" data-live="status">Nothing has run yet.</div>
+<progress class="mg-live-progress" data-live="progress" max="1" value="0" hidden
+  aria-label="Downloading the runtime"></progress>
+<div class="mg-live-error" role="alert" data-live="error" hidden></div>
+<div class="mg-live-confirm" data-live="confirm" hidden>
+<p data-live="confirm-text"></p>
+<button type="button" data-action="confirm">Train it anyway</button>
+</div>
+<div class="mg-live-horizon" data-live="horizon" hidden>
+<p data-live="horizon-text" id="mg-live-horizon-text"></p>
+<button type="button" data-action="extend">Extend the horizon</button>
+</div>
 <form class="mg-live-form" novalidate aria-label="The original's settings">
+<details class="mg-live-more">
+<summary>Settings and documents</summary>
+<p class="mg-live-locked" data-live="locked" hidden>These settings belong to your run:
+<strong>Reset to change the settings.</strong></p>
 <fieldset class="mg-live-settings"><legend>Settings (the options of <code>microgpt run</code>)</legend>
 {form_fields()}</fieldset>
 <fieldset class="mg-live-docs"><legend>Documents (the original's <code>input.txt</code>)</legend>
@@ -111,18 +149,19 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
   placeholder="empty: the names of names.txt"></textarea>
 <label class="mg-live-upload">Or upload a text file <input type="file" name="upload" accept=".txt,text/plain"></label>
 <p class="mg-live-docs-info" data-live="documents-info" aria-live="polite"></p>
+<div class="mg-live-dataset-report" data-live="dataset-report" aria-live="polite"></div>
 </fieldset>
+</details>
 <div class="mg-live-controls" role="group" aria-label="Training">
 <button type="button" data-action="run">Run</button>
 <button type="button" data-action="train" data-steps="1">Train 1 step</button>
 <button type="button" data-action="train" data-steps="10">Train 10 steps</button>
 <button type="button" data-action="train" data-steps="100">Train 100 steps</button>
-<button type="button" data-action="pause" disabled>Pause</button>
 <button type="button" data-action="resume" disabled>Resume</button>
 <button type="button" data-action="reset" disabled>Reset</button>
 </div>
 <div class="mg-live-controls" role="group" aria-label="Generate">
-<label for="mg-live-generate-temperature">Temperature</label>
+<label for="mg-live-generate-temperature">Temperature for Generate</label>
 <input type="range" id="mg-live-generate-range" min="0.05" max="{MAX_GENERATE_TEMPERATURE:g}" step="0.05"
   value="{default_temperature}" aria-label="Temperature (slider)" tabindex="-1">
 <input type="text" inputmode="decimal" id="mg-live-generate-temperature" name="generate-temperature"
@@ -131,14 +170,6 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
 <button type="button" data-action="generate">Generate</button>
 </div>
 </form>
-<div class="mg-live-status" role="status" aria-live="polite" data-live="status">Nothing has run yet.</div>
-<progress class="mg-live-progress" data-live="progress" max="1" value="0" hidden
-  aria-label="Downloading the runtime"></progress>
-<div class="mg-live-error" role="alert" data-live="error" hidden></div>
-<div class="mg-live-horizon" data-live="horizon" hidden>
-<p data-live="horizon-text"></p>
-<button type="button" data-action="extend">Extend the horizon</button>
-</div>
 <div class="mg-live-out">
 <div class="mg-live-transcript-box">
 <h3 class="mg-live-h">What the original prints</h3>
