@@ -284,7 +284,8 @@ function setUp(panel) {
     if (!file) return;
     const bytes = await file.arrayBuffer();
     try {
-      form.elements.documents.value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      // ignoreBOM keeps a leading byte-order mark as a character, as the original's open().read() does
+      form.elements.documents.value = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
       upload.value = ""; // the text is in the box: what runs is what the box shows, not a file name beside it
       docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes, in the box above.`;
     } catch {
