@@ -5,24 +5,17 @@ weight within budget. With WebGL every scene draws (non-blank within 5 s) and th
 without WebGL every scene shows its static fallback.
 """
 
-import functools
 import gzip
-import http.server
 import io
 import json
 import re
-import threading
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from conftest import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 PAGE_BUDGET = 800_000  # bytes, gzipped, a first view (three.js, and checkpoints whose weights are exact)
 SNAPSHOT_BUDGET = 150_000
 REPORT = {}
@@ -30,39 +23,6 @@ SCENE_PAGES = {"sections/model.html": ["model", "tokens", "attention", "forward"
                "sections/parameters.html": ["embeddings"],
                "sections/autograd.html": ["autograd"], "sections/training.html": ["training", "adam"],
                "sections/inference.html": ["sampling"]}
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    """The built site on 127.0.0.1, on a free port."""
-    handler = functools.partial(Quiet, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
-    with sync_playwright() as p:
-        yield p
-
-
-def launch(playwright, webgl: bool):
-    if webgl:  # Playwright adds --enable-unsafe-swiftshader itself: software WebGL
-        return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[*FLAGS, "--disable-3d-apis"],
-                                      ignore_default_args=["--enable-unsafe-swiftshader"])
 
 
 def pages(site):
@@ -112,8 +72,8 @@ def wait_state(figure, states, timeout=5000):
 
 
 @pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
-def test_every_page(site, server, playwright, webgl):
-    browser = launch(playwright, webgl)
+def test_every_page(site, server, chromium, webgl):
+    browser = chromium(webgl)
     problems = []
     try:
         for name in pages(site):
@@ -138,7 +98,7 @@ def test_every_page(site, server, playwright, webgl):
             finally:
                 visit.close()
     finally:
-        browser.close()
+        chromium.close_contexts()
     print(json.dumps(REPORT, indent=1, sort_keys=True))
     assert not problems, "\n".join(problems)
 
@@ -176,10 +136,8 @@ def test_snapshots_within_budget(site):
 
 
 @pytest.fixture
-def webgl_browser(playwright):
-    browser = launch(playwright, True)
-    yield browser
-    browser.close()
+def webgl_browser(chromium):
+    return chromium(True)
 
 
 def live_scene(browser, url, scene, height=900, **context):
@@ -273,8 +231,8 @@ def test_lines_and_scene_elements_light_each_other(server, webgl_browser, name):
         assert errors == []
 
 
-def test_mount_and_unmount_thirty_times_leaks_nothing(server, playwright):
-    browser = launch(playwright, True)
+def test_mount_and_unmount_thirty_times_leaks_nothing(server, chromium):
+    browser = chromium(True)
     try:
         page = browser.new_context(viewport={"width": 1200, "height": 500}).new_page()
         messages = []
@@ -297,11 +255,11 @@ def test_mount_and_unmount_thirty_times_leaks_nothing(server, playwright):
         assert baseline["geometries"] > 0
         assert messages == []  # no context-loss or too-many-contexts warnings
     finally:
-        browser.close()
+        chromium.close_contexts()
 
 
-def test_a_page_with_every_scene_stays_within_the_context_cap(server, playwright):
-    browser = launch(playwright, True)
+def test_a_page_with_every_scene_stays_within_the_context_cap(server, chromium):
+    browser = chromium(True)
     try:
         page = browser.new_context(viewport={"width": 1200, "height": 6000}).new_page()  # every scene in view
         messages = []
@@ -317,7 +275,7 @@ def test_a_page_with_every_scene_stays_within_the_context_cap(server, playwright
         assert most <= 4
         assert messages == []
     finally:
-        browser.close()
+        chromium.close_contexts()
 
 
 @pytest.mark.parametrize("name", SCENE_PAGES)

@@ -4,7 +4,6 @@ Every test fails on a console error, an uncaught page error or any request to a 
 """
 
 import pytest
-from test_browser import launch, playwright, server  # noqa: F401  (fixtures)
 
 from microgpt.cli import main
 from microgpt.live import MAX_DOCUMENTS_BYTES
@@ -18,8 +17,8 @@ SMALL_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]  # the s
 class LivePage:
     """live.html in a fresh browser, watching for errors and for requests that leave 127.0.0.1."""
 
-    def __init__(self, playwright, server, webgl, url="live.html"):  # noqa: F811
-        self.browser = launch(playwright, webgl)
+    def __init__(self, chromium, server, webgl, url="live.html"):
+        self.browser = chromium(webgl)
         self.page = self.browser.new_page(viewport={"width": 1280, "height": 900})
         self.problems = []
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
@@ -54,16 +53,16 @@ class LivePage:
         return box.text_content() if box.is_visible() else ""
 
     def close(self):
-        self.browser.close()
+        self.page.close()
         assert not self.problems, "\n".join(self.problems)
 
 
 @pytest.fixture
-def live(request, playwright, server):  # noqa: F811
+def live(request, chromium, server):
     pages = []
 
     def open_(webgl=True, url="live.html"):
-        pages.append(LivePage(playwright, server, webgl, url))
+        pages.append(LivePage(chromium, server, webgl, url))
         return pages[-1]
 
     yield open_
@@ -185,8 +184,8 @@ def test_a_non_finite_loss_stops_training_and_the_page_stays_usable(live, webgl)
     assert page.transcript().splitlines()[-20].startswith("sample  1: ")
 
 
-def test_opened_from_a_file_the_page_says_how_to_serve_it(playwright, site):  # noqa: F811
-    browser = launch(playwright, False)
+def test_opened_from_a_file_the_page_says_how_to_serve_it(chromium, site):
+    browser = chromium(False)
     try:
         page = browser.new_page()
         page.goto((site / "live.html").as_uri())
@@ -195,7 +194,7 @@ def test_opened_from_a_file_the_page_says_how_to_serve_it(playwright, site):  # 
         assert page.get_by_role("button", name="Run", exact=True).is_disabled()
         assert page.locator(".mg-live").get_attribute("data-live-state") == "error"
     finally:
-        browser.close()
+        chromium.close_contexts()
 
 
 @LEGS
