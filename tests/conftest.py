@@ -234,3 +234,63 @@ def chromium(chromiums):
     """chromium(webgl) is the session's browser for that leg; the contexts a test opens are closed after it."""
     yield chromiums
     chromiums.close_contexts()
+
+
+# Firefox and WebKit (tests/engines/drivers.py): one browser per engine and leg for the session, on one Xvfb display.
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    from engines.drivers import Xvfb
+
+    display = Xvfb()
+    yield display.display
+    display.close()
+
+
+@pytest.fixture(scope="session")
+def elsewhere():
+    """The recording proxy the other engines send any request for another host to."""
+    from engines.drivers import Proxy
+
+    proxy = Proxy()
+    yield proxy
+    proxy.close()
+
+
+def engine_browser(request, xvfb, elsewhere, webgl: bool):
+    from engines.drivers import ENGINES
+
+    browser = ENGINES[request.param](xvfb, elsewhere.port, webgl)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session", params=["firefox", "webkit"])
+def engine_webgl(request, xvfb, elsewhere):
+    yield from engine_browser(request, xvfb, elsewhere, True)
+
+
+@pytest.fixture(scope="session", params=["firefox", "webkit"])
+def engine_no_webgl(request, xvfb, elsewhere):
+    yield from engine_browser(request, xvfb, elsewhere, False)
+
+
+def watched(browser, elsewhere):
+    browser.problems()
+    start = len(elsewhere.requests)
+    yield browser
+    assert browser.problems() == [], f"{browser.name}: console or page errors"
+    assert elsewhere.requests[start:] == [], f"{browser.name}: requests to other hosts"
+
+
+@pytest.fixture
+def engine(engine_webgl, elsewhere):
+    """Firefox, then WebKit, with WebGL: the test fails on a console error or a request to another host."""
+    yield from watched(engine_webgl, elsewhere)
+
+
+@pytest.fixture
+def engine_without_webgl(engine_no_webgl, elsewhere):
+    """Firefox, then WebKit, with WebGL turned off in the browser."""
+    yield from watched(engine_no_webgl, elsewhere)
