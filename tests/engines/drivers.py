@@ -13,6 +13,7 @@ import queue
 import subprocess
 import threading
 import time
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,9 +43,11 @@ class Elsewhere(http.server.BaseHTTPRequestHandler):
     """The browsers' proxy: every request to another host lands here, is recorded, and is refused."""
 
     seen: list = []
+    browsers_own = ("firefox.settings.services.mozilla.com:443",)  # Firefox's remote settings: not the page's
 
     def refuse(self):
-        self.seen.append(f"{self.command} {self.path}")
+        if self.path not in self.browsers_own:
+            self.seen.append(f"{self.command} {self.path}")
         self.send_error(403, "the tests allow no host but 127.0.0.1")
 
     do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = do_CONNECT = refuse
@@ -140,6 +143,8 @@ class Firefox(Driver):
         except RuntimeError:
             pass  # it ended while answering
         self.process.wait(60)
+        self.process.stdin.close()
+        self.process.stdout.close()
 
 
 class WebKit(Driver):
@@ -159,7 +164,9 @@ class WebKit(Driver):
         options.add_argument(f"--enable-webgl={'true' if webgl else 'false'}")
         service = webdriver.WebKitGTKService(executable_path=str(WEBKIT_DRIVER),
                                              env={**os.environ, "DISPLAY": display})
-        self.driver = webdriver.WebKitGTK(options=options, service=service)
+        with warnings.catch_warnings():  # Selenium's WebKitGTK class passes a deprecated argument to its own base
+            warnings.filterwarnings("ignore", "setting remote_server_addr", DeprecationWarning)
+            self.driver = webdriver.WebKitGTK(options=options, service=service)
         self.driver.set_page_load_timeout(COMMAND_TIMEOUT)
         self.driver.set_script_timeout(COMMAND_TIMEOUT)
         self.version = self.driver.capabilities.get("browserVersion")
@@ -173,7 +180,11 @@ class WebKit(Driver):
                 self.found.append(f"could not read the page's errors: {e}")
 
     def open(self, url, width=1280, height=900):
+        """One window for the session: forget its tab's state (the live run is keyed in sessionStorage), as a
+        new tab would, then load url at this size."""
         self.harvest()
+        if self.driver.current_url.startswith("http"):
+            self.driver.execute_script("sessionStorage.clear()")
         self.driver.set_window_rect(0, 0, width, height)
         self.driver.get(url)
 
@@ -210,6 +221,52 @@ class WebKit(Driver):
 
     def close(self):
         self.driver.quit()
+
+
+class Chromium(Driver):
+    """Debian's Chromium through Playwright, behind the same interface (for benchmarks/bench.py)."""
+
+    name = "chromium"
+
+    def __init__(self, display: str, proxy: int, webgl: bool):
+        from playwright.sync_api import sync_playwright
+
+        from conftest import CHROMIUM, CHROMIUM_FLAGS
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_FLAGS, f"--proxy-server=127.0.0.1:{proxy}",
+                                                                  *([] if webgl else ["--disable-3d-apis"])])
+        self.version = self.browser.version
+        self.page = None
+
+    def open(self, url, width=1280, height=900):
+        if self.page:
+            self.page.close()
+        self.page = self.browser.new_page(viewport={"width": width, "height": height})
+        self.page.goto(url)
+
+    def goto(self, url):
+        self.page.goto(url)
+
+    def js(self, fn, *args):
+        return self.page.evaluate(f"args => ({fn})(...args)", list(args))
+
+    def fill(self, selector, text):
+        self.page.fill(selector, str(text))
+
+    def click(self, selector):
+        self.page.click(selector)
+
+    def screenshot(self, selector) -> bytes:
+        return self.page.locator(selector).screenshot()
+
+    def problems(self) -> list[str]:
+        return []
+
+    def close(self):
+        self.browser.close()
+        self.playwright.stop()
 
 
 ENGINES = {"firefox": Firefox, "webkit": WebKit}

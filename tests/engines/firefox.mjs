@@ -18,9 +18,7 @@ const browser = await puppeteer.launch({
   executablePath: options.executable ?? "/usr/bin/firefox-esr",
   headless: true,  // WebGL still needs an X display (Xvfb): llvmpipe renders
   protocol: "webDriverBiDi",
-  // Firefox's own remote settings would poll services.mozilla.com (not the page): off, as Mozilla's test harness does
-  extraPrefsFirefox: { ...proxy, "services.settings.server": "data:,#remote-settings-dummy/v1",
-    "webgl.disabled": options.webgl === false },
+  extraPrefsFirefox: { ...proxy, "webgl.disabled": options.webgl === false },
 });
 let page = null;
 let problems = [];
