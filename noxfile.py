@@ -102,7 +102,8 @@ def serve(session):
 def bench(session):
     """Time a training step of the original, each engine and the port under Pyodide, side by side; print ratios.
 
-    With a built site in docs/_build/html (nox -s docs), it also times live.html in headless Chromium.
+    With a built site in docs/_build/html (nox -s docs), it also times live.html in headless Chromium, then in
+    each engine side by side (Chromium, Firefox, WebKit: time from Run to the first step, steps per second).
     """
     install(session, "test")
     npm_ci(session)

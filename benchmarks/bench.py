@@ -9,7 +9,9 @@ speed-up that changes a byte does not count.
 The port also runs under Pyodide in Node (the browser's runtime, from node_modules, with a wheel built from this
 source), timed the same way beside CPython. With `--site DIR` (a built site) it also opens live.html in headless
 Chromium and measures the time from pressing Run to the first step line, with an empty cache, and the longest
-main-thread task while training (a `longtask` PerformanceObserver).
+main-thread task while training (a `longtask` PerformanceObserver); then, side by side in each engine (Chromium,
+Firefox, WebKit: Debian's browsers, driven as tests/engines drives them, on an Xvfb display), the time from Run to
+the first step line and the training speed in steps per second, timed in the page.
 """
 
 import argparse
@@ -99,6 +101,7 @@ def main(argv=None):
               f"{py * 1e6:.1f} us/step: Pyodide/CPython = {py / c:.2f}x, "
               f"{'identical' if runtimes['identical_output'] else 'DIFFERENT'} output")
     browser = live_page_timings(Path(args.site)) if args.site else None
+    engines = engine_timings(Path(args.site)) if args.site else None
     if args.save:
         results = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -106,7 +109,8 @@ def main(argv=None):
             "date": time.strftime("%Y-%m-%d"),
             "command": f"nox -s bench -- --steps {args.steps} --numpy-steps {args.numpy_steps}",
             "engines": rows}
-        results.update({k: v for k, v in (("runtimes", runtimes), ("browser", browser)) if v})
+        results.update({k: v for k, v in (("runtimes", runtimes), ("browser", browser),
+                                                            ("browser_engines", engines)) if v})
         Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if not all(r["identical_output"] for r in rows) or (runtimes and not runtimes["identical_output"]):
         sys.exit("an engine's output differs from the reference's")
@@ -164,6 +168,59 @@ def live_page_timings(site: Path, steps: int = 30) -> dict:
     print(f"live.html in headless Chromium: Run -> first step line {result['run_to_first_step_s']} s (empty cache); "
           f"longest main-thread task while training {longest:.0f} ms (a long task is > 50 ms)")
     return result
+
+
+ENGINE_CLOCK = """() => { window.mgClock = {run: null, first: null, last: null};
+  const pre = document.querySelector('[data-live=transcript]');
+  document.querySelector('button[data-action=run]').addEventListener('click',
+    () => { window.mgClock.run = performance.now(); }, {capture: true});
+  new MutationObserver(() => { const lines = pre.textContent.split('\\n').filter(l => l.startsWith('step '));
+    if (lines.length && window.mgClock.first === null) window.mgClock.first = performance.now();
+    if (lines.length) window.mgClock.last = [lines.length, performance.now()];
+  }).observe(pre, {childList: true, subtree: true, characterData: true}); }"""
+
+
+def engine_timings(site: Path, steps: int = 100) -> dict:
+    """live.html in Chromium, Firefox and WebKit, each fresh (empty cache): Run -> first step line, steps/s."""
+    import functools
+    import http.server
+    import threading
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from engines.drivers import ENGINES, Chromium, Proxy, Xvfb
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    display, proxy, results = Xvfb(), Proxy(), {}
+    try:
+        for name, driver in {"chromium": Chromium, **ENGINES}.items():
+            browser = driver(display.display, proxy.port, True)
+            try:
+                browser.open(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+                browser.fill('[name="steps"]', steps)
+                browser.fill('[name="samples"]', 0)
+                browser.js(ENGINE_CLOCK)
+                browser.click('button[data-action="run"]')
+                browser.wait("() => document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=900)
+                clock = browser.js("() => window.mgClock")
+                (n, last), first = clock["last"], clock["first"]
+                results[name] = {"version": browser.version, "steps": n,
+                                 "run_to_first_step_s": round((first - clock["run"]) / 1e3, 2),
+                                 "steps_per_s": round((n - 1) / ((last - first) / 1e3), 1)}
+            finally:
+                browser.close()
+            print(f"live.html in {name} {results[name]['version']}: Run -> first step line "
+                  f"{results[name]['run_to_first_step_s']} s (empty cache), {results[name]['steps_per_s']} steps/s "
+                  f"over {n} steps")
+    finally:
+        display.close()
+        proxy.close()
+        httpd.shutdown()
+    return results
 
 
 def reference_transcript(steps: int) -> str | None:

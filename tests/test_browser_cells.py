@@ -9,7 +9,7 @@ import re
 
 import pytest
 import test_browser
-from test_browser import launch, pages, playwright, server  # noqa: F401 (fixtures)
+from test_browser import pages
 
 RUNNABLE = 'div.cell:has(> .mg-cell-bar[data-numpy="false"])'
 RUNTIME = re.compile(r"_static/live/(vendor/|wheel-|data/|runtime\.json)")  # what the first Run downloads
@@ -52,8 +52,8 @@ def run(cell):
 
 
 @pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
-def test_every_runnable_cell_reproduces_its_build_output(site, server, playwright, webgl):  # noqa: F811
-    browser = launch(playwright, webgl)
+def test_every_runnable_cell_reproduces_its_build_output(site, server, chromium, webgl):
+    browser = chromium(webgl)
     context = browser.new_context(viewport={"width": 1400, "height": 900})  # one HTTP cache: Pyodide downloads once
     problems, times = [], {}
     try:
@@ -75,7 +75,7 @@ def test_every_runnable_cell_reproduces_its_build_output(site, server, playwrigh
             finally:
                 visit.close()
     finally:
-        browser.close()
+        chromium.close_contexts()
     slowest = max(times, key=times.get)
     print(f"{len(times)} runnable cells; slowest: {slowest}, {times[slowest]:.2f} s")
     assert len(times) >= 10
@@ -83,12 +83,11 @@ def test_every_runnable_cell_reproduces_its_build_output(site, server, playwrigh
 
 
 @pytest.fixture
-def tokenizer_page(server, playwright):  # noqa: F811
-    browser = launch(playwright, False)
+def tokenizer_page(server, chromium):
+    browser = chromium(False)
     visit = Visit(browser.new_context(viewport={"width": 1400, "height": 900}), f"{server}/sections/tokenizer.html")
     yield visit
     assert visit.errors == []
-    browser.close()
 
 
 def test_edit_error_restore_stop_and_reset(tokenizer_page):

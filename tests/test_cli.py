@@ -61,11 +61,15 @@ def test_prefix_of_the_transcript(capsys, names_path):
 
 
 @pytest.mark.slow
-def test_full_default_run_is_the_transcript(names_path):
-    """The whole original, 1000 steps and 20 samples (minutes): byte for byte."""
-    result = subprocess.run([sys.executable, "-m", "microgpt", "run", "--data", str(names_path)],
-                            capture_output=True, check=True)
-    assert result.stdout == TRANSCRIPT.read_bytes()
+def test_full_default_run_is_the_transcript(full_default_run):
+    """The whole original, 1000 steps and 20 samples (minutes; run once per session): byte for byte."""
+    assert full_default_run.transcript == TRANSCRIPT.read_bytes()
+
+
+def test_python_m_microgpt_runs_without_a_progress_bar_off_a_terminal(names_path):
+    result = subprocess.run([sys.executable, "-m", "microgpt", "run", "--data", str(names_path), "--steps", "2",
+                             "--samples", "1"], capture_output=True, check=True)
+    assert result.stdout.startswith(b"num docs: ") and b"step    2 /    2" in result.stdout
     assert result.stderr == b""  # not a terminal: no progress bar
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import DOCS, ROOT, build_site
+from conftest import DOCS, ROOT
 from microgpt.sections import REFERENCE_SHA256, SECTIONS
 
 
@@ -85,10 +85,8 @@ def test_papers_are_cited_where_used_and_listed(site):
 
 
 @pytest.mark.slow
-def test_two_clean_builds_are_byte_identical(site, tmp_path):
-    result = build_site(tmp_path / "b", tmp_path / "cache-b")
-    assert result.returncode == 0, result.stderr[-3000:]
-    other = tmp_path / "b" / "html"
+def test_two_clean_builds_are_byte_identical(site, site_rebuild):
+    other = site_rebuild
     files_a = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
     assert files_a == files_b

@@ -4,7 +4,6 @@ Every test fails on a console error, an uncaught page error or any request to a 
 """
 
 import pytest
-from test_browser import launch, playwright, server  # noqa: F401  (fixtures)
 
 from microgpt import limits
 from microgpt.cli import main
@@ -24,11 +23,11 @@ SMALL_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]  # the s
 class LivePage:
     """live.html in a fresh browser, watching for errors and for requests that leave 127.0.0.1."""
 
-    def __init__(self, playwright, server, webgl, url="live.html", device=None):  # noqa: F811
-        self.browser = launch(playwright, webgl)
+    def __init__(self, chromium, server, webgl, url="live.html", device=None):
+        self.browser = chromium(webgl)
         self.device = device
-        context = CONTEXTS.get(device, {"viewport": {"width": 1280, "height": 900}})
-        self.page = self.browser.new_context(**context).new_page()
+        self.context = self.browser.new_context(**CONTEXTS.get(device, {"viewport": {"width": 1280, "height": 900}}))
+        self.page = self.context.new_page()
         self.server = server
         self.problems = []
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
@@ -81,16 +80,16 @@ class LivePage:
         return box.text_content() if box.is_visible() else ""
 
     def close(self):
-        self.browser.close()
+        self.context.close()
         assert not self.problems, "\n".join(self.problems)
 
 
 @pytest.fixture
-def live(request, playwright, server):  # noqa: F811
+def live(request, chromium, server):
     pages = []
 
     def open_(webgl=True, url="live.html", device=None):
-        pages.append(LivePage(playwright, server, webgl, url, device))
+        pages.append(LivePage(chromium, server, webgl, url, device))
         return pages[-1]
 
     yield open_
@@ -213,8 +212,8 @@ def test_a_non_finite_loss_stops_training_and_the_page_stays_usable(live, webgl)
     assert page.transcript().splitlines()[-20].startswith("sample  1: ")
 
 
-def test_opened_from_a_file_the_page_says_how_to_serve_it(playwright, site):  # noqa: F811
-    browser = launch(playwright, False)
+def test_opened_from_a_file_the_page_says_how_to_serve_it(chromium, site):
+    browser = chromium(False)
     try:
         page = browser.new_page()
         page.goto((site / "live.html").as_uri())
@@ -223,7 +222,7 @@ def test_opened_from_a_file_the_page_says_how_to_serve_it(playwright, site):  # 
         assert page.get_by_role("button", name="Run", exact=True).is_disabled()
         assert page.locator(".mg-live").get_attribute("data-live-state") == "error"
     finally:
-        browser.close()
+        chromium.close_contexts()
 
 
 @LEGS

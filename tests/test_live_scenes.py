@@ -7,7 +7,6 @@ Every test fails on a console error, an uncaught page error or a request to anot
 import json
 
 import pytest
-from test_browser import playwright, server  # noqa: F401  (fixtures)
 from test_live_browser import LEGS, LOAD_TIMEOUT, live  # noqa: F401  (fixtures)
 
 SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "training", "adam", "sampling"]

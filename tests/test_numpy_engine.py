@@ -47,12 +47,13 @@ def test_losses_and_weights_track_the_scalar_engine(config, steps, names_docs):
 
 
 @pytest.mark.slow
-def test_full_run_losses_within_1e_12(names_path):
-    """All 1000 default steps, each loss within 1e-12 of the scalar engine's (about 1.5 minutes)."""
-    scalar, arrays = Run.setup(data=names_path), Run.setup(data=names_path, engine="numpy")
-    losses_s, losses_a = scalar.trainer.train(1000), arrays.trainer.train(1000)
+def test_full_run_losses_within_1e_12(names_path, full_default_run):
+    """All 1000 default steps, each loss within 1e-12 of the scalar engine's (its run is shared with test_cli)."""
+    arrays = Run.setup(data=names_path, engine="numpy")
+    losses_s, losses_a = full_default_run.losses, arrays.trainer.train(1000)
+    assert len(losses_s) == len(losses_a) == 1000
     assert max(abs(a - s) for a, s in zip(losses_a, losses_s)) <= 1e-12
-    np.testing.assert_allclose(arrays.engine.weights(), scalar.engine.weights(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(arrays.engine.weights(), full_default_run.weights, rtol=0, atol=1e-12)
 
 
 def test_gradients_against_finite_differences():

@@ -15,6 +15,22 @@ export class PageError extends Error {
   }
 }
 
+/** What the runtime needs and this browser lacks, or "": Pyodide is WebAssembly and loads only in a module
+ *  worker, which Firefox before 114 and Safari before 15 cannot start (their `new Worker` ignores {type: "module"},
+ *  and the worker then fails on its first `import`, with no message the page could show). */
+function lacking() {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") return "WebAssembly";
+  if (typeof Worker !== "function") return "Web Workers";
+  let module = false; // the browser reads `type` only if it knows module workers: try it on an empty worker
+  const empty = URL.createObjectURL(new Blob([""], { type: "text/javascript" }));
+  try {
+    new Worker(empty, { get type() { module = true; return "module"; } }).terminate();
+  } catch { /* no worker at all */ } finally {
+    URL.revokeObjectURL(empty);
+  }
+  return module ? "" : "module Web Workers";
+}
+
 class Runtime extends EventTarget {
   constructor() {
     super();
@@ -34,6 +50,11 @@ class Runtime extends EventTarget {
     if (location.protocol === "file:") {
       return Promise.reject(new PageError({ field: "", message: "This page was opened from a file: the live " +
         "run needs the site served over http (nox -s docs -- --open, or python -m http.server in the built site)." }));
+    }
+    const missing = lacking();
+    if (missing) {
+      return Promise.reject(new PageError({ field: "", message: `This browser cannot run the live runtime: it has ` +
+        `no ${missing}. Firefox 114, Safari 15 and Chrome 80 or later have everything it needs.` }));
     }
     this.worker = new Worker(new URL("worker.js", base), { type: "module" });
     this.worker.onmessage = ({ data }) => this.receive(data);
