@@ -9,7 +9,6 @@ import json
 import re
 
 import pytest
-from test_browser import launch, playwright, server  # noqa: F401  (fixtures)
 from test_exercises import WRONG, solution_of, wrong_of
 from test_live_browser import LOAD_TIMEOUT, SMALL, LivePage
 
@@ -31,8 +30,8 @@ SMALL_SAMPLE = ("tokenizer", "model", "inference")  # at 390 px: number, code, s
 class Reader:
     """A reader in a fresh browser at one width, failing on any console or page error."""
 
-    def __init__(self, playwright, server, width, webgl=False):  # noqa: F811
-        self.browser = launch(playwright, webgl)
+    def __init__(self, chromium, server, width, webgl=False):
+        self.browser = chromium(webgl)
         self.context = self.browser.new_context(**WIDTHS[width], accept_downloads=True)
         self.page = self.context.new_page()
         self.server = server
@@ -66,16 +65,16 @@ class Reader:
         return json.loads(raw) if raw else {}
 
     def close(self):
-        self.browser.close()
+        self.context.close()
         assert not self.problems, "\n".join(self.problems)
 
 
 @pytest.fixture
-def reader(playwright, server):  # noqa: F811
+def reader(chromium, server):
     readers = []
 
     def open_(width, webgl=False):
-        readers.append(Reader(playwright, server, width, webgl))
+        readers.append(Reader(chromium, server, width, webgl))
         return readers[-1]
 
     yield open_
@@ -171,8 +170,8 @@ def test_without_webgl_a_scene_question_reads_the_static_table(reader):
     assert r.answer("training-scene-loss", row.locator("td").nth(1).text_content())[0] == "right"
 
 
-def test_an_answer_about_your_run_changes_with_its_settings(playwright, server, names_path):  # noqa: F811
-    live = LivePage(playwright, server, False)
+def test_an_answer_about_your_run_changes_with_its_settings(chromium, server, names_path):
+    live = LivePage(chromium, server, False)
     try:
         live.fill(steps=2, **SMALL)
         live.press("Run")
