@@ -41,7 +41,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="PATH",
                    help=f"names file (default: ${DATA_ENV}, else the cache, else a download)")
     p.add_argument("--engine", choices=ENGINES, default="scalar",
-                   help="scalar: the original's Values (default); numpy: the same model with arrays")
+                   help="scalar: the original's Values (default); numpy: the same model with arrays; "
+                        "floats: the same model on lists of floats, no NumPy")
     add_form_options(p)
 
 

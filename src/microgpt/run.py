@@ -22,10 +22,14 @@ def make_engine(name: str, config: GPTConfig, train: TrainConfig, vocab_size: in
         from .numpy_engine import NumpyEngine
 
         return NumpyEngine(config, train, vocab_size, rng)
-    raise ValueError(f"unknown engine {name!r}: expected 'scalar' or 'numpy'")
+    if name == "floats":
+        from .float_engine import FloatEngine
+
+        return FloatEngine(config, train, vocab_size, rng)
+    raise ValueError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
 
 
-ENGINES = ("scalar", "numpy")
+ENGINES = ("scalar", "numpy", "floats")
 
 
 @dataclass
