@@ -47,7 +47,7 @@ def _transcript(path: Path) -> dict:
 
 def _bench(path: Path) -> dict:
     engines = json.loads(path.read_text(encoding="utf-8"))["engines"]
-    original, port, numpy = (e["us_per_step"] for e in engines)  # bench.py writes them in this order
+    original, port, numpy = (e["us_per_step"] for e in engines[:3])  # bench.py writes them first, in this order
     return {"original_s_per_step": (original / 1e6, ".2f"), "port_s_per_step": (port / 1e6, ".2f"),
             "numpy_ms_per_step": (numpy / 1e3, ".1f"), "port_vs_original": (original / port, ".1f"),
             "numpy_vs_port": (port / numpy, ",.0f"), "numpy_vs_original": (original / numpy, ",.0f")}
