@@ -2,10 +2,18 @@
 
 import hashlib
 import http.server
+import os
+import subprocess
+import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from conftest import REFERENCE
 from microgpt import dataset
 from microgpt.dataset import DataError, download, load_docs, parse_docs, resolve_data_path
 
@@ -24,7 +32,9 @@ def test_names_parse_as_the_original(names_path):
 @pytest.mark.parametrize("raw, docs", [
     (b"ann\r\nbob\r\n", ["ann", "bob"]),  # CRLF: the \r never reaches a document
     (b"ann\rbob\r", ["ann", "bob"]),  # lone CR ends a line, as in text-mode open()
-    (b"\xef\xbb\xbfann\nbob\n", ["ann", "bob"]),  # BOM: an encoding marker, dropped
+    (b"\xef\xbb\xbfann\nbob\n", ["\ufeffann", "bob"]),  # BOM: a character to the original's open(), kept
+    (b"\xef\xbb\xbf\n ann", ["\ufeff", "ann"]),  # ... and not whitespace: a document of its own here
+    ("a\x0bb\x1cc\x85d\u2028e\n\x0cf\u2029".encode(), ["a\x0bb\x1cc\x85d\u2028e", "f"]),  # only \n splits
     (b"a\x00n\nbob", ["a\x00n", "bob"]),  # NUL: kept, it becomes a token
     (b"  ann  \n\n\t\nbob", ["ann", "bob"]),  # surrounding whitespace and blank lines go
     (b"solo", ["solo"]),  # one document is a dataset
@@ -41,6 +51,43 @@ def test_parse_matches_original_text_mode_open(tmp_path):
     path.write_bytes(raw)
     with open(path, encoding="utf-8") as f:  # the original's open(), in text mode
         assert parse_docs(raw) == original_parse(f.read())
+
+
+# Pieces of text the original reads differently from a naive reader: line ends of every kind, whitespace that
+# str.strip() removes but split('\n') keeps inside a line, invisible and combining code points, a BOM anywhere.
+PIECES = ["a", "b", "é", "e\u0301", "\u0301", "\ufeff", "\x00", "日", "😀", " ", "\t", "\xa0", "\u3000",
+          "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029"]
+DIFF_ARGV = ["--n-embd", "4", "--n-head", "1", "--block-size", "6", "--steps", "2", "--samples", "2"]
+DIFF_CONSTANTS = {"n_embd": 4, "n_head": 1, "block_size": 6, "num_steps": 2, "num_samples": 2}
+UTF8 = {**os.environ, "PYTHONUTF8": "1"}  # the original opens input.txt in the locale's encoding: a UTF-8 one
+
+
+def text_with_a_document():
+    """Text the original accepts: at least one line that is not whitespace (else it divides by zero docs)."""
+    part = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+    return st.tuples(st.booleans(), part, st.sampled_from("ab日"), part).map(
+        lambda t: ("\ufeff" if t[0] else "") + t[1] + t[2] + t[3])
+
+
+@settings(max_examples=12)
+@given(text_with_a_document())
+@example("\ufeffemma\nolivia\n")  # the issue's file: the original prints vocab size: 9
+@example("\ufeff\r\n\u2028ann\x85\rbo\x1cb\r\n\ne\u0301\n")
+def test_the_port_reads_files_as_the_original(text):
+    """The edited original and `microgpt run` on the same file: the same bytes out (setup lines, 2 steps, 2 names)."""
+    from microgpt.reference import edited_source
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "input.txt").write_bytes(text.encode())
+        source = edited_source(REFERENCE.read_text(encoding="utf-8"), **DIFF_CONSTANTS)
+        (work / "microgpt.py").write_text(source, encoding="utf-8")
+        original = subprocess.run([sys.executable, "microgpt.py"], cwd=work, capture_output=True, env=UTF8)
+        port = subprocess.run([sys.executable, "-m", "microgpt", "run", "--data", work / "input.txt", *DIFF_ARGV],
+                              capture_output=True, env=UTF8)  # not in `work`, where -m would find the original
+    assert original.returncode == 0, original.stderr.decode()
+    assert port.returncode == 0, port.stderr.decode()
+    assert port.stdout == original.stdout
 
 
 @pytest.mark.parametrize("raw, message", [

@@ -6,7 +6,8 @@ import math
 import pytest
 
 from microgpt.cli import FORM_OPTIONS, main
-from microgpt.live import MAX_DOCUMENTS_BYTES, PageError, Session, parse_settings
+from microgpt.form import MAX_DOCUMENTS_BYTES, PageError, parse_settings
+from microgpt.session import Session
 from microgpt.worker import call
 
 CONFIGS = {
@@ -51,7 +52,7 @@ def test_training_in_calls_equals_one_run(names_path):
 
 
 def test_the_form_is_the_clis_options():
-    from microgpt.live import form_parser
+    from microgpt.form import form_parser
 
     names = [a.option_strings[0] for a in form_parser()._actions if a.option_strings]
     assert names == [f"--{name}" for name in FORM_OPTIONS]

@@ -7,7 +7,7 @@ import pytest
 from test_browser import launch, playwright, server  # noqa: F401  (fixtures)
 
 from microgpt.cli import main
-from microgpt.live import MAX_DOCUMENTS_BYTES
+from microgpt.form import MAX_DOCUMENTS_BYTES
 
 LEGS = pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
 LOAD_TIMEOUT = 60_000  # ms: the runtime's first load, on a loaded CI machine

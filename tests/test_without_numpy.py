@@ -37,7 +37,7 @@ def test_cli_run_without_numpy_prints_what_it_prints_with_it(capsys, names_path,
 def test_live_session_without_numpy(capsys, names_path):
     assert main(["run", "--data", str(names_path), "--steps", "4", "--samples", "2"]) == 0
     expected = capsys.readouterr().out
-    code = ("from microgpt.live import Session\n"
+    code = ("from microgpt.session import Session\n"
             f"s = Session({{'steps': '4', 'samples': '2'}}, data={str(names_path)!r})\n"
             "print('\\n'.join(s.header() + s.transcript()))")
     result = python_without_numpy(code)

@@ -6,10 +6,14 @@ Where the data comes from, first match wins:
 3. the per-user cache file (``$XDG_CACHE_HOME/microgpt/names.txt``, else ``~/.cache/microgpt/names.txt``);
 4. a download from ``NAMES_URL``, checked against ``NAMES_SHA256`` before it is written to the cache.
 
-How a file is read (the original's ``read().strip().split('\\n')``, each line stripped, empty lines dropped):
+How a file is read: as the original's ``open('input.txt').read()`` reads it in a UTF-8 locale, then its
+``.strip().split('\\n')``, each line stripped, empty lines dropped:
 - it is decoded as UTF-8; invalid UTF-8 is a ``ValueError`` naming the file, line and byte offset;
-- a leading UTF-8 byte-order mark is an encoding marker, not text: it is dropped;
-- ``\\r\\n`` and lone ``\\r`` end lines, like the original's text-mode ``open()`` (universal newlines);
+- a leading UTF-8 byte-order mark is a character, as the original's ``open()`` keeps it: U+FEFF is not
+  whitespace, so it stays glued to the first document and becomes a token (``dataset_report`` says so);
+- ``\\r\\n`` and lone ``\\r`` end lines, like the original's text-mode ``open()`` (universal newlines); other
+  line separators (``\\x0b``, ``\\x0c``, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028, U+2029) do not: they are
+  whitespace, stripped at a document's ends and kept inside it;
 - a NUL or any other non-whitespace character is kept: it becomes a token of the vocabulary;
 - a very long line is one document; training reads at most its first ``block_size`` tokens;
 - a single document is valid: every training step uses it;
@@ -77,9 +81,9 @@ def download(url: str, dest: Path, sha256: str, hint: str = HINT) -> None:
 
 
 def parse_docs(raw: bytes, name: str = "<data>") -> list[str]:
-    """Line 19 of the original, on bytes decoded as UTF-8 with universal newlines."""
+    """Line 19 of the original, on bytes decoded as UTF-8 (a BOM kept) with universal newlines."""
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DataError(

@@ -9,7 +9,7 @@ import importlib
 import json
 import traceback
 
-from .live import PageError
+from .form import PageError
 
 
 def call(name: str, args_json: str) -> str:

@@ -58,7 +58,7 @@ def print_lines(lines: tuple[str, ...]) -> list[int]:
 def form_fields() -> str:
     """One labelled field per CLI option of the form, with the CLI's default and help."""
     from ..cli import FORM_OPTIONS
-    from ..live import form_parser
+    from ..form import form_parser
 
     actions = {a.option_strings[0].removeprefix("--"): a for a in form_parser()._actions if a.option_strings}
     fields = []
@@ -77,7 +77,7 @@ def form_fields() -> str:
 
 def visit_live_html(self, node):
     from ..config import SampleConfig
-    from ..live import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE
+    from ..form import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE
 
     builder = self.builder
     runtime = runtime_manifest(builder.app)

@@ -1,0 +1,69 @@
+"""The live page's form: its settings parsed by the CLI's own options, its documents by the dataset's parser.
+
+Every bad field is a PageError naming the field, with the message `microgpt run` would give for the same value.
+"""
+
+import argparse
+import math
+
+from .cli import FORM_OPTIONS, Parser, add_form_options, config_error_message, configs
+from .config import ConfigError
+from .dataset import DataError, parse_docs
+
+MAX_DOCUMENTS_BYTES = 1_000_000  # pasted or uploaded documents; names.txt is 228,145 bytes
+MAX_GENERATE_TEMPERATURE = 2.0  # Generate takes any temperature in (0, MAX_GENERATE_TEMPERATURE]
+
+
+class PageError(ValueError):
+    """Something on the page is wrong: `field` names the form field, the message says what and how to fix it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def form_parser() -> Parser:
+    """The CLI's run options alone, raising instead of exiting, so a form field gets the CLI's message."""
+    parser = Parser(prog="microgpt run", exit_on_error=False, add_help=False)
+    add_form_options(parser)
+    return parser
+
+
+def parse_settings(form: dict):
+    """The form's fields (named after FORM_OPTIONS) as the three configs; a bad field raises PageError."""
+    unknown = sorted(set(form) - set(FORM_OPTIONS))
+    if unknown:
+        raise PageError(unknown[0], f"unknown setting {unknown[0]!r}; settings are {', '.join(FORM_OPTIONS)}")
+    argv = [f"--{name}={str(form[name]).strip()}" for name in FORM_OPTIONS if name in form]
+    try:
+        args = form_parser().parse_args(argv)
+    except argparse.ArgumentError as e:
+        raise PageError(e.argument_name.split("/")[0].removeprefix("--"), str(e)) from None
+    try:
+        return configs(args)
+    except ConfigError as e:
+        option, message = config_error_message(e)
+        raise PageError(option.removeprefix("--"), message) from None
+
+
+def parse_documents(raw: bytes, name: str = "documents") -> list[str]:
+    """Pasted or uploaded documents: names.txt's parser and errors, under a size cap."""
+    if len(raw) > MAX_DOCUMENTS_BYTES:
+        raise PageError("documents", f"{name}: {len(raw):,} bytes is over the page's cap of "
+                                     f"{MAX_DOCUMENTS_BYTES:,} bytes")
+    try:
+        return parse_docs(raw, name)
+    except DataError as e:
+        raise PageError("documents", str(e)) from None
+
+
+def generate_temperature(value) -> float:
+    """A temperature for Generate or the sampling scene: any number in (0, MAX_GENERATE_TEMPERATURE]."""
+    try:
+        temperature = float(value)
+    except (TypeError, ValueError):
+        raise PageError("generate-temperature", f"temperature must be a number, got {value!r}") from None
+    if not (math.isfinite(temperature) and 0 < temperature <= MAX_GENERATE_TEMPERATURE):
+        raise PageError("generate-temperature",
+                        f"temperature must be in (0, {MAX_GENERATE_TEMPERATURE:g}], got {temperature:g}")
+    return temperature

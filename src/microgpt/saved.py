@@ -1,0 +1,90 @@
+"""A live run as text and back, bit for bit: what lets a reader's run follow them from page to page."""
+
+import base64
+import json
+import struct
+from array import array
+
+from .config import SampleConfig
+from .form import PageError
+from .recorder import pca_basis
+
+SAVE_FORMAT = 1  # of dump's text
+ADAM_TRACES = ("value", "grad", "m", "v", "update")  # what the recorder keeps of each traced parameter
+
+
+def _pack(floats) -> str:
+    """Doubles as base64 of their IEEE 754 bytes: every bit kept."""
+    return base64.b64encode(struct.pack(f"<{len(floats)}d", *floats)).decode()
+
+
+def _unpack(text: str, count: int | None = None) -> list[float]:
+    raw = base64.b64decode(text)
+    if count is not None and len(raw) != 8 * count:
+        raise ValueError(f"{len(raw) // 8} numbers where the model has {count}")
+    return list(struct.unpack(f"<{len(raw) // 8}d", raw))
+
+
+def dump(session) -> str:
+    """The whole run as text: settings, documents, weights, Adam's buffers, step, horizon, random state, the
+    recorded history and the transcript."""
+    engine, trainer = session.run.engine, session.run.trainer
+    version, internal, gauss_next = session.run.rng.getstate()
+    sampler = session.sampler
+    return json.dumps({
+        "format": SAVE_FORMAT, "form": session.form, "name": session.name,
+        "documents": None if session.documents is None else base64.b64encode(session.documents).decode(),
+        "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
+        "weights": _pack(engine.weights()), "m": _pack(engine.adam.m), "v": _pack(engine.adam.v),
+        "lines": session.lines,
+        "recorder": _dump_recorder(session.recorder),
+        "sampler": None if sampler is None else [sampler[0].temperature, sampler[0].num_samples, sampler[1]]})
+
+
+def load(text: str, make_session):
+    """A run saved by `dump`, exactly as it was; `make_session(form, documents, name)` sets up the fresh run."""
+    try:
+        saved = json.loads(text)
+        if saved.get("format") != SAVE_FORMAT:
+            raise ValueError(f"format {saved.get('format')!r}, expected {SAVE_FORMAT}")
+        documents = None if saved["documents"] is None else base64.b64decode(saved["documents"])
+        session = make_session(saved["form"], documents, saved["name"])
+        engine, trainer = session.run.engine, session.run.trainer
+        weights, m, v = (_unpack(saved[k], engine.num_params) for k in ("weights", "m", "v"))
+        for p, w in zip(engine.params, weights):
+            p.data = w
+        engine.adam.m[:], engine.adam.v[:] = m, v
+        trainer.step, trainer.num_steps = saved["step"], saved["num_steps"]
+        version, internal, gauss_next = saved["rng"]
+        session.run.rng.setstate((version, tuple(internal), gauss_next))
+        session.lines = saved["lines"]
+        _load_recorder(session.recorder, session.run, saved["recorder"])
+        if saved["sampler"]:
+            temperature, num_samples, index = saved["sampler"]
+            session.sampler = (SampleConfig(temperature=temperature, num_samples=num_samples), index)
+    except PageError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
+        raise PageError("run", f"the saved run cannot be restored ({e}); press Reset to start again") from None
+    return session
+
+
+def _dump_recorder(rec) -> dict:
+    return {"loss": _pack(rec.training["loss"]), "learning_rate": _pack(rec.training["learning_rate"]),
+            "adam": {f"{p['name']}/{k}": _pack(p[k]) for p in rec.adam["params"] for k in ADAM_TRACES},
+            "weights": {str(step): _pack(w) for step, w in rec.weights.items()}}
+
+
+def _load_recorder(rec, run, saved: dict) -> None:
+    """What the recorder kept, set back; the PCA chain is fitted again, in its order, from the kept weights."""
+    rec.training["loss"], rec.training["learning_rate"] = _unpack(saved["loss"]), _unpack(saved["learning_rate"])
+    docs = run.docs
+    rec.training["doc"] = [docs[i % len(docs)] for i in range(len(rec.training["loss"]))]
+    rec.adam["learning_rate"] = list(rec.training["learning_rate"])
+    for p in rec.adam["params"]:
+        for k in ADAM_TRACES:
+            p[k] = _unpack(saved["adam"][f"{p['name']}/{k}"])
+    rec.weights = {int(step): array("d", _unpack(w, run.engine.num_params)) for step, w in saved["weights"].items()}
+    rec.fits = []
+    for step in sorted(s for s in rec.weights if s % rec.snap.checkpoint_every == 0):
+        rec.fits.append((step, pca_basis(rec.wte(step), rec.fits[-1][1][1] if rec.fits else None)))
