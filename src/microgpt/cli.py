@@ -8,7 +8,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
 from .dataset import DATA_ENV, DataError
-from .run import ENGINES, run
+from .run import DEFAULT_ENGINE, ENGINES, run
 
 # config field -> the option that sets it, so errors name what the user typed
 OPTION_OF = {
@@ -40,7 +40,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     """The original's constants as options, with its defaults (read from the config dataclasses)."""
     p.add_argument("--data", metavar="PATH",
                    help=f"names file (default: ${DATA_ENV}, else the cache, else a download)")
-    p.add_argument("--engine", choices=ENGINES, default="scalar",
+    p.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                    help="scalar: the original's Values (default); numpy: the same model with arrays; "
                         "floats: the same model on lists of floats, no NumPy")
     add_form_options(p)

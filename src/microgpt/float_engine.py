@@ -269,6 +269,13 @@ class FloatEngine:
     def moments(self) -> tuple[list[float], list[float]]:
         return list(self.m), list(self.v)
 
+    def load_state(self, weights, m, v) -> None:
+        """Every parameter and Adam's buffers from flat sequences in `params` order (a saved run's)."""
+        if not len(weights) == len(m) == len(v) == self.num_params:
+            raise ValueError(f"{len(weights)}, {len(m)} and {len(v)} numbers where the model has {self.num_params}")
+        self.set_weights(weights)
+        self.m, self.v = [float(x) for x in m], [float(x) for x in v]
+
     def new_cache(self) -> Cache:
         return Cache(self.config)
 

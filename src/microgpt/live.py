@@ -27,7 +27,7 @@ def start(form: dict, documents_path: str | None = None, name: str = "documents"
     _session = Session(form, raw, name)
     docs = _session.run.docs
     return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
-            "vocab_size": _session.run.tokenizer.vocab_size}
+            "vocab_size": _session.run.tokenizer.vocab_size, "engine": _session.run.engine.name}
 
 
 def save() -> str:
@@ -40,7 +40,8 @@ def restore(text: str) -> dict:
     global _session
     _session = Session.restore(text)
     return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
-            "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None}
+            "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None,
+            "engine": _session.run.engine.name}
 
 
 def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict:
@@ -82,7 +83,7 @@ def reset() -> dict:
 
 API = {
     "start": start, "reset": reset, "save": save, "restore": restore,
-    "train": lambda steps: current().train(steps),
+    "train": lambda steps, seconds=None: current().train(steps, seconds),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
     "start_sampling": lambda: current().start_sampling(),
