@@ -39,6 +39,7 @@ function setUp(panel) {
       field.readOnly = run.exists || busy; // settings belong to the run: Reset to change them
     }
     upload.disabled = run.exists || busy;
+    form.elements.engine.disabled = run.exists || busy; // a select cannot be read-only
     progress.hidden = state !== "loading";
     if (state === "paused") say(run.pending?.sampling ? "Paused while generating." : `Paused at step ${run.status.step}.`);
     if (state === "done") say(run.status.step >= run.status.num_steps
@@ -64,7 +65,9 @@ function setUp(panel) {
 
   function settings() {
     const values = {};
-    for (const input of form.querySelectorAll(".mg-live-settings input")) values[input.name] = input.value;
+    for (const input of form.querySelectorAll(".mg-live-settings input, .mg-live-settings select")) {
+      values[input.name] = input.value;
+    }
     return values;
   }
 
