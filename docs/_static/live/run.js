@@ -1,10 +1,11 @@
-// The reader's run, one per tab: driven a step per call in the worker, saved (store.js) after every action so it
+// The reader's run, one per tab: driven a few steps per call in the worker, saved (store.js) after every action so it
 // follows the reader from page to page, bit for bit (microgpt.live.Session.save/restore).
 // The live panel and every page's run bar drive it; scenes listen to its "step" events.
 import { runtime, PageError } from "./runtime.js";
 import * as store from "./store.js";
 
 const SAVE_EVERY_MS = 5000; // while training, save at most this often (and always when an action ends)
+const CALL_SECONDS = 0.03; // steps per call: as many as fit this long (at least one), every step's line comes back
 
 class LiveRun extends EventTarget {
   constructor() {
@@ -117,7 +118,8 @@ class LiveRun extends EventTarget {
     this.pending = null;
     while (left > 0 && this.status.step < this.status.num_steps) {
       if (this.stopRequested) { this.pending = { train: left, thenSample }; return; }
-      const result = await this.rt.call("live.train", [1]);
+      const result = await this.rt.call("live.train", [Math.min(left, this.status.num_steps - this.status.step),
+        CALL_SECONDS]);
       Object.assign(this.status, { step: result.step, num_steps: result.num_steps });
       for (const s of result.steps) { this.history.push([s.loss, s.learning_rate]); this.stamps.push(performance.now()); }
       this.print(result.lines);
