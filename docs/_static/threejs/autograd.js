@@ -56,7 +56,10 @@ export async function create({ stage, options, data, source }) {
       ? `backward() visited ${done} of ${nodes.length} nodes; the last, ${visiting.label || visiting.op} ` +
         `(grad ${visiting.grad.toPrecision(3)}), added its grad times each local derivative to its children. `
       : `${data.expression}: forward values. `) +
-      (source.live ? `Your run's step ${g.step} (on “${g.doc}”) built ` : `One real training step (“${g.doc}”) builds `) +
+      (!source.live ? `One real training step (“${g.doc}”) builds `
+        : g.engine === "floats" ? `Your run trains on the float engine, which builds no graph; its step ${g.step} ` +
+          `(on “${g.doc}”) as the original's Value graph builds it: `
+        : `Your run's step ${g.step} (on “${g.doc}”) built `) +
       `${g.nodes.toLocaleString("en")} Values, ` +
       `${g.edges.toLocaleString("en")} edges, ${g.depth.toLocaleString("en")} deep.`;
     view.requestRender();
