@@ -8,6 +8,7 @@ Where the data comes from, first match wins:
 
 How a file is read: as the original's ``open('input.txt').read()`` reads it in a UTF-8 locale, then its
 ``.strip().split('\\n')``, each line stripped, empty lines dropped:
+
 - it is decoded as UTF-8; invalid UTF-8 is a ``ValueError`` naming the file, line and byte offset;
 - a leading UTF-8 byte-order mark is a character, as the original's ``open()`` keeps it: U+FEFF is not
   whitespace, so it stays glued to the first document and becomes a token (``dataset_report`` says so);
