@@ -7,9 +7,10 @@ once measured 202 ms/step and a 100-step one 315), so its window is long. Output
 speed-up that changes a byte does not count.
 
 The port also runs under Pyodide in Node (the browser's runtime, from node_modules, with a wheel built from this
-source), timed the same way beside CPython. With `--site DIR` (a built site) it also opens live.html in headless
-Chromium and measures the time from pressing Run to the first step line, with an empty cache, and the longest
-main-thread task while training (a `longtask` PerformanceObserver).
+source), timed the same way beside CPython, for each engine the browser can run (scalar, floats). With `--site DIR`
+(a built site) it also opens live.html in headless Chromium and presses Run with each of them: the time to the first
+step line (an empty cache) and to the end of the Run, the longest main-thread task while training (a `longtask`
+PerformanceObserver), and the transcript the page shows against the original's.
 """
 
 import argparse
@@ -54,6 +55,7 @@ def main(argv=None):
                    help="steps timed for each engine the browser runs (scalar, floats) under Pyodide in Node and, "
                         "beside it, in CPython (0: skip)")
     p.add_argument("--site", metavar="DIR", help="a built site: also time live.html in headless Chromium")
+    p.add_argument("--live-steps", type=int, default=1000, help="steps of the Run timed on live.html, per engine")
     p.add_argument("--save", metavar="JSON", help="also write the figures here (the docs show benchmarks/results.json)")
     args = p.parse_args(argv)
     data = Path(args.data).resolve()
@@ -101,7 +103,7 @@ def main(argv=None):
         print(f"{name:<26} {steps:>6} {mean * 1e6:>13.1f} {median * 1e6:>11.1f} {ref_mean / mean:>15.1f}x  "
               f"{'identical' if same else 'DIFFERENT'}")
     pyodide_rows = runtimes and runtime_table(runtimes, args.pyodide_steps)
-    browser = live_page_timings(Path(args.site)) if args.site else None
+    browser = live_page_timings(Path(args.site), data, args.live_steps) if args.site else None
     if args.save:
         results = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -112,7 +114,7 @@ def main(argv=None):
             "engines": rows}
         results.update({k: v for k, v in (("runtimes", pyodide_rows), ("browser", browser)) if v})
         Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    if not all(r["identical_output"] for r in rows + (pyodide_rows or [])):
+    if not all(r["identical_output"] for r in rows + (pyodide_rows or []) + (browser or [])):
         sys.exit("an engine's output differs from the reference's")
 
 
@@ -156,8 +158,10 @@ def under_pyodide(data: Path, steps: int, tmp: Path, wheel: Path, engine: str) -
                        f"{wheel} {data.parent} < {script}"], tmp)
 
 
-def live_page_timings(site: Path, steps: int = 30) -> dict:
-    """Press Run on live.html (empty cache, localhost): seconds to the first step line; longest main-thread task."""
+def live_page_timings(site: Path, data: Path, steps: int) -> list[dict]:
+    """Press Run on live.html with each engine (a fresh profile each: empty cache, nothing saved; localhost): seconds
+    to the first step line and to the end of the Run (all steps and samples), the longest main-thread task while
+    training, and the transcript the page shows against the original's."""
     import functools
     import http.server
     import threading
@@ -168,34 +172,50 @@ def live_page_timings(site: Path, steps: int = 30) -> dict:
         def log_message(self, *args):
             pass
 
+    expected = (ROOT / "reference" / "microgpt.out.txt").read_text(encoding="utf-8") if steps == 1000 else \
+        subprocess.run([sys.executable, "-m", "microgpt", "run", "--data", str(data), "--engine", "floats",
+                        "--steps", str(steps)], capture_output=True, text=True, check=True).stdout
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync"]
+    results = []
+    print(f"\nlive.html in headless Chromium, Run ({steps} steps and the samples), each engine from an empty cache:")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=flags)
-        page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
-        page.fill('[name="steps"]', str(steps))
-        page.evaluate("""() => { window.longest = 0; window.step1 = null;
-            new PerformanceObserver((list) => { if (window.step1 === null) return;
-              for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration); })
-              .observe({ type: "longtask" });
-            new MutationObserver(() => { if (window.step1 === null &&
-              document.querySelector('[data-live=transcript]').textContent.includes('step    1'))
-              window.step1 = performance.now(); })
-              .observe(document.querySelector('[data-live=transcript]'), { childList: true, subtree: true }); }""")
-        start = page.evaluate("performance.now()")
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.wait_for_function("document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=300_000)
-        first, longest = page.evaluate("[window.step1, window.longest]")
+        for engine in BROWSER_ENGINES:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+            page.fill('[name="steps"]', str(steps))
+            page.select_option('[name="engine"]', engine)
+            page.evaluate("""() => { window.longest = 0; window.step1 = null; window.last = null;
+                const box = document.querySelector('[data-live=transcript]');
+                new PerformanceObserver((list) => { if (window.step1 === null || window.last !== null) return;
+                  for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration); })
+                  .observe({ type: "longtask" });
+                new MutationObserver((records) => { for (const r of records) for (const node of r.addedNodes) {
+                  const text = node.textContent, now = performance.now();
+                  if (window.step1 === null && text.includes('step    1')) window.step1 = now;
+                  if (window.last === null && text.includes('--- inference')) window.last = now;
+                } }).observe(box, { childList: true, subtree: true }); }""")
+            start = page.evaluate("performance.now()")
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.wait_for_function("document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=1_200_000)
+            first, last, longest, end, text = page.evaluate("""[window.step1, window.last, window.longest,
+                performance.now(), document.querySelector('[data-live=transcript]').textContent]""")
+            context.close()
+            row = {"engine": engine, "steps": steps, "run_to_first_step_s": round((first - start) / 1000, 2),
+                   "training_s": round((last - first) / 1000, 2), "run_s": round((end - start) / 1000, 2),
+                   "steps_per_s": round((steps - 1) / ((last - first) / 1000), 1),
+                   "longest_task_while_training_ms": longest, "identical_output": text == expected}
+            results.append(row)
+            print(f"{engine:<8} Run -> first step {row['run_to_first_step_s']} s, whole Run {row['run_s']} s "
+                  f"({row['steps_per_s']} steps/s); longest main-thread task while training {longest:.0f} ms "
+                  f"(a long task is > 50 ms); {'identical' if row['identical_output'] else 'DIFFERENT'} transcript")
         browser.close()
     httpd.shutdown()
-    result = {"run_to_first_step_s": round((first - start) / 1000, 2), "longest_task_while_training_ms": longest,
-              "steps": steps}
-    print(f"live.html in headless Chromium: Run -> first step line {result['run_to_first_step_s']} s (empty cache); "
-          f"longest main-thread task while training {longest:.0f} ms (a long task is > 50 ms)")
-    return result
+    return results
 
 
 def reference_transcript(steps: int) -> str | None:
