@@ -83,13 +83,23 @@ function setUp(panel) {
     if (!run.exists) await run.start(settings(), documents());
   }
 
-  let frame = 0; // one redraw per frame, however many steps arrived: layout is the main thread's cost here
+  // One redraw per DRAW_EVERY_MS at most, however many steps arrived (a fast engine brings dozens a second): the
+  // transcript's layout and the curves are the main thread's cost here, and both grow with the run.
+  const DRAW_EVERY_MS = 100;
+  let frame = 0, drawnAt = 0, unshown = ""; // lines that arrived since the last redraw
+  function showLines() {
+    if (unshown) transcript.append(document.createTextNode(unshown));
+    unshown = "";
+  }
   function drawSoon() {
-    if (!frame) frame = requestAnimationFrame(() => {
+    if (frame) return;
+    frame = setTimeout(() => requestAnimationFrame(() => {
       frame = 0;
+      drawnAt = performance.now();
+      showLines();
       transcript.scrollTop = transcript.scrollHeight;
       if (run.exists) drawCurves(curves, run.history, run.status.num_steps, run.status.vocab_size);
-    });
+    }), Math.max(0, drawnAt + DRAW_EVERY_MS - performance.now()));
   }
 
   function showHorizon() {
@@ -102,19 +112,20 @@ function setUp(panel) {
     }
   }
 
-  run.addEventListener("state", (e) => showState(e.detail));
+  run.addEventListener("state", (e) => { showLines(); showState(e.detail); }); // an action's end shows all it printed
   run.addEventListener("progress", ({ detail: { loaded, total } }) => {
     progress.max = total;
     progress.value = loaded;
     say(`Downloading the Python runtime and the port: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
   });
   run.addEventListener("lines", (e) => {
-    transcript.append(document.createTextNode(e.detail.map((l) => l + "\n").join("")));
+    unshown += e.detail.map((l) => l + "\n").join("");
     drawSoon();
     markPrinter(e.detail[e.detail.length - 1]);
   });
   run.addEventListener("reset", () => {
     transcript.textContent = "";
+    unshown = "";
     rate.textContent = "";
     horizon.hidden = true;
     curves.replaceChildren();
