@@ -146,7 +146,7 @@ def test_scenes_follow_training_as_it_happens(live):  # noqa: F811
     """Each step reaches every visible scene; prints the time from the step's end to the frame that shows it."""
     page = live(True)
     page.page.set_viewport_size({"width": 1280, "height": 4000})  # the live page's three scenes, all in view
-    page.fill(steps=40, samples=0)
+    page.fill(steps=40, samples=0, engine="scalar")  # a step per call (the float engine's calls bring several)
     page.press("Train 10 steps")
     page.wait("done")
     for name in ("training", "embeddings", "attention"):
