@@ -25,12 +25,12 @@ from .training import NonFiniteLossError
 
 
 def linear(x: list[float], w: list[list[float]]) -> list[float]:
-    """Line 97: (nout, nin) @ (nin,) -> (nout,), each row's products summed left to right."""
+    """Lines 94-95: (nout, nin) @ (nin,) -> (nout,), each row's products summed left to right."""
     return [sum(map(mul, wo, x)) for wo in w]
 
 
 def softmax(logits: list[float]) -> list[float]:
-    """Lines 99-103."""
+    """Lines 97-101: probabilities from logits, (V,) -> (V,)."""
     max_val = max(logits)
     exps = [math.exp(val - max_val) for val in logits]
     inv = sum(exps) ** -1  # e / total is e * total**-1 on Values
@@ -38,7 +38,7 @@ def softmax(logits: list[float]) -> list[float]:
 
 
 def rmsnorm(x: list[float]) -> tuple[list[float], float]:
-    """Lines 105-108: x scaled to unit root-mean-square, and the scale (backward needs it)."""
+    """Lines 103-106: x scaled to unit root-mean-square, and the scale (backward needs it)."""
     ms = sum(map(mul, x, x)) * len(x) ** -1
     scale = (ms + 1e-5) ** -0.5
     return [xi * scale for xi in x], scale
@@ -51,6 +51,7 @@ def rmsnorm_backward(y: list[float], scale: float, dy: list[float]) -> list[floa
 
 
 def add(a: list[float], b: list[float]) -> list[float]:
+    """Elementwise a + b: the residual connections (lines 134 and 141) and gradients meeting at a node."""
     return [x + y for x, y in zip(a, b)]
 
 
@@ -121,7 +122,7 @@ def gpt(sd: dict, config: GPTConfig, token_id: int, pos_id: int, cache: Cache, a
     return linear(x, sd["lm_head"])  # (V,)
 
 
-LAYER_ACTS = ("xn", "scale", "q", "attn_weights", "x_attn", "xn2", "scale2", "h_relu")
+LAYER_ACTS = ("xn", "scale", "q", "attn_weights", "x_attn", "xn2", "scale2", "h_relu")  # per layer, per position
 
 
 def forward(sd: dict, config: GPTConfig, tokens: list[int], n: int) -> tuple[float, dict]:
@@ -167,7 +168,7 @@ def attention_backward(config: GPTConfig, cache: Cache, a: dict, li: int, dx_att
 
 
 def backward(sd: dict, config: GPTConfig, tokens: list[int], acts: dict) -> dict:
-    """The chain rule through forward(), by hand: d loss for every matrix of sd, keyed and shaped like it."""
+    """Line 172's loss.backward() by hand, through forward(): d loss for each matrix of sd, keyed and shaped alike."""
     n = len(acts["probs"])
     grads = {}
     inv_n = 1 / n
