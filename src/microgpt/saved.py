@@ -7,7 +7,6 @@ from array import array
 
 from .config import SampleConfig
 from .form import PageError
-from .recorder import pca_basis
 
 SAVE_FORMAT = 1  # of dump's text
 ADAM_TRACES = ("value", "grad", "m", "v", "update")  # what the recorder keeps of each traced parameter
@@ -73,7 +72,7 @@ def _dump_recorder(rec) -> dict:
 
 
 def _load_recorder(rec, run, saved: dict) -> None:
-    """What the recorder kept, set back; the PCA chain is fitted again, in its order, from the kept weights."""
+    """What the recorder kept, set back; the PCA chain is fitted again from the kept weights when it is needed."""
     rec.training["loss"], rec.training["learning_rate"] = _unpack(saved["loss"]), _unpack(saved["learning_rate"])
     docs = run.docs
     rec.training["doc"] = [docs[i % len(docs)] for i in range(len(rec.training["loss"]))]
@@ -83,5 +82,3 @@ def _load_recorder(rec, run, saved: dict) -> None:
             p[k] = _unpack(saved["adam"][f"{p['name']}/{k}"])
     rec.weights = {int(step): array("d", _unpack(w, run.engine.num_params)) for step, w in saved["weights"].items()}
     rec.fits = []
-    for step in sorted(s for s in rec.weights if s % rec.snap.checkpoint_every == 0):
-        rec.fits.append((step, pca_basis(rec.wte(step), rec.fits[-1][1][1] if rec.fits else None)))
