@@ -46,6 +46,14 @@ def names_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def names5(tmp_path_factory) -> Path:
+    """Five names, the site's probes among them: a dataset that keeps each run of a property test small."""
+    path = tmp_path_factory.mktemp("data") / "names5.txt"
+    path.write_text("emma\nolivia\nava\nisabella\nsophia\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
 def names_docs(names_path):
     from microgpt.dataset import load_docs
 

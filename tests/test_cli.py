@@ -1,9 +1,14 @@
 """`microgpt run` prints what the original prints, for any settings; bad options are one located line."""
 
+import contextlib
+import io
+import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REFERENCE, TRANSCRIPT
 from microgpt.cli import main
@@ -109,3 +114,97 @@ def test_defaults_come_from_the_config():
     from microgpt.cli import build_parser, configs
 
     assert configs(build_parser().parse_args(["run"])) == (GPTConfig(), TrainConfig(), SampleConfig())
+
+
+def test_a_diverging_run_is_one_line_naming_the_learning_rate(capsys, names_path):
+    code, out, err = run_cli(capsys, ["--data", str(names_path), "--learning-rate", "1.0", "--steps", "5"])
+    assert code == 2 and out.startswith("num docs: 32033\n") and "step    1 /    5" in out
+    assert err == ("microgpt run: error: argument --learning-rate: training stopped at step 2: the loss is not "
+                   "finite (math domain error); the parameters were not updated; try a value below 1\n")
+
+
+@pytest.mark.parametrize("engine", ["scalar", "numpy"])
+def test_a_temperature_too_small_to_divide_by_samples_greedily(capsys, tmp_path, names5, engine):
+    """1 / 1e-320 overflows, where the original stops with an OverflowError: the port draws from the limit the
+    original's draws tend to, the most likely token, and so prints what the original prints at 1e-200."""
+    argv = ["--n-embd", "8", "--n-head", "2", "--steps", "3", "--samples", "4", "--engine", engine]
+    code, out, err = run_cli(capsys, ["--data", str(names5), "--temperature", "1e-320", *argv])
+    assert code == 0 and err == ""
+    assert out == run_reference(REFERENCE, names5, tmp_path, **constants_for([*argv, "--temperature", "1e-200"]))
+
+
+def test_the_temperature_help_says_what_a_tiny_one_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "samples greedily" in " ".join(capsys.readouterr().out.split())
+
+
+def option_values():
+    """Every setting over the range the parser accepts (sizes kept tiny): the values an argv may carry."""
+    positive = st.floats(min_value=0, exclude_min=True, allow_infinity=False)  # subnormals to 1.8e308
+    return st.fixed_dictionaries({
+        "--seed": st.integers(-2**80, 2**80), "--n-embd": st.integers(1, 6), "--n-head": st.integers(1, 3),
+        "--n-layer": st.integers(1, 2), "--block-size": st.integers(1, 6),
+        "--learning-rate": positive | st.sampled_from([1.0, 1e6, 1e300]), "--steps": st.integers(0, 3),
+        "--temperature": positive | st.sampled_from([5e-324, 1e-320, 1e-308, 1.7975e308]),
+        "--samples": st.integers(0, 2),
+        "--engine": st.sampled_from(["scalar", "numpy"])})
+
+
+def run_quietly(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:  # argparse's own errors
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_naming_an_option(code, err, command, argv):
+    """Notes on the data aside, nothing on stderr, or one line naming an option the user gave."""
+    err = "".join(line for line in err.splitlines(keepends=True) if not line.startswith(f"microgpt {command}: note: "))
+    if code == 0:
+        assert err == ""
+        return
+    assert code == 2 and err.count("\n") == 1, err
+    option = re.match(fr"microgpt {command}: error: argument (--[a-z-]+): ", err)
+    assert option and option[1] in argv, err
+
+
+@settings(max_examples=40)
+@given(option_values())
+def test_every_setting_completes_or_is_one_line_naming_the_option(names5, values):
+    """No value the parser accepts reaches a traceback: the run completes or stops with one line naming an option
+    (a warning or an exception would fail the test: pytest turns warnings into errors)."""
+    argv = [str(x) for kv in values.items() for x in kv]
+    code, out, err = run_quietly(["run", "--data", str(names5), *argv])
+    assert_one_line_naming_an_option(code, err, "run", argv)
+    if code == 0:
+        assert out.count("\nsample ") == values["--samples"]
+
+
+@settings(max_examples=6)
+@given(option_values())
+def test_every_setting_of_a_snapshot_completes_or_is_one_line(names5, tmp_path_factory, values):
+    argv = [str(x) for kv in values.items() for x in kv]
+    out_dir = tmp_path_factory.mktemp("snap") / "out"
+    code, _, err = run_quietly(["snapshot", "--out", str(out_dir), "--data", str(names5), *argv])
+    assert_one_line_naming_an_option(code, err, "snapshot", argv + ["--probes"])
+    assert out_dir.exists() == (code == 0)  # nothing half-written
+
+
+@pytest.mark.parametrize("command", ["run", "snapshot"])
+def test_the_dataset_report_goes_to_stderr_and_stdout_stays_the_originals(capsys, tmp_path, command):
+    from microgpt.dataset_report import dataset_report
+
+    data = tmp_path / "odd.txt"
+    data.write_bytes("\ufeffemma\r\nolivia\njose\u0301\nava\n".encode() + b"x" * 20 + b"\n")
+    argv = ["--n-embd", "4", "--n-head", "1", "--steps", "2", "--samples", "2", "--data", str(data)]
+    out_dir = ["--out", str(tmp_path / "snap"), "--probes", "olivia,ava"] if command == "snapshot" else []
+    assert main([command, *argv, *out_dir]) == 0
+    out, err = capsys.readouterr()
+    notes = dataset_report(data.read_bytes(), 16)["notes"]
+    assert len(notes) == 4 and err == "".join(f"microgpt {command}: note: {note}\n" for note in notes)
+    if command == "run":
+        assert out == run_reference(REFERENCE, data, tmp_path / "ref", **constants_for(argv[:-2]))

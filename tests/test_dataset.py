@@ -91,8 +91,8 @@ def test_the_port_reads_files_as_the_original(text):
 
 
 @pytest.mark.parametrize("raw, message", [
-    (b"", "f.txt: no documents: the file is empty"),
-    (b" \n\t\r\n  ", "f.txt: no documents: the file contains only whitespace"),
+    (b"", "f.txt is empty: no documents to train on"),
+    (b" \n\t\r\n  ", "f.txt contains only whitespace: no documents to train on"),
     (b"ann\nb\xffb\n", "f.txt:2: not valid UTF-8 (byte offset 5"),
 ])
 def test_bad_input_is_a_located_value_error(raw, message):
@@ -180,3 +180,51 @@ def test_offline_says_how_to_pass_a_path(clean_env, server):
     message = str(e.value)
     assert "\n" not in message and "--data PATH" in message and "MICROGPT_DATA=PATH" in message
     assert not (clean_env / "out.txt").exists()
+
+
+def test_the_report_on_names_has_nothing_to_say(names_path):
+    from microgpt.dataset_report import dataset_report
+
+    raw = names_path.read_bytes()
+    docs = original_parse(raw.decode("utf-8"))
+    report = dataset_report(raw, 16)
+    assert report["notes"] == [] and not report["truncated"] and not report["bom"]
+    assert report["num_docs"] == len(docs) and report["distinct_docs"] == len(set(docs))
+    assert report["vocab_size"] == len(set("".join(docs))) + 1
+    assert report["summary"] == f"{len(docs):,} documents ({len(set(docs)):,} distinct), {report['vocab_size']} tokens"
+    longest = max(map(len, docs))
+    assert report["fitting_block_size"] == longest + 1  # names.txt fits the original's block_size
+    assert dataset_report(raw, longest)["truncated"] == sum(len(d) == longest for d in docs)
+
+
+ODD = "\ufeffemma\r\nolivia\rjose\u0301\nzoe\u200b\nab\u2028cd\x85\n" + "x" * 40 + "\n"
+
+
+def test_the_report_names_what_the_model_will_learn_unseen():
+    from microgpt.dataset_report import dataset_report
+
+    report = dataset_report(ODD.encode(), 16, "odd.txt")
+    assert report["truncated"] == 1 and report["longest"] == 40 and report["fitting_block_size"] == 41
+    assert report["bom"]
+    assert [(c["code_point"], c["kind"], c["documents"]) for c in report["invisible"]] == [
+        ("U+0301 COMBINING ACUTE ACCENT", "a combining mark", 1),
+        ("U+200B ZERO WIDTH SPACE", "a format character", 1),
+        ("U+2028 LINE SEPARATOR", "a line separator", 1),
+        ("U+FEFF ZERO WIDTH NO-BREAK SPACE", "a format character", 1)]  # U+0085 ends a line: stripped, not kept
+    assert [(s["code_point"], s["count"], s["ends_lines"]) for s in report["separators"]] == [
+        ("U+000D U+000A CRLF", 1, True), ("U+000D CR", 1, True), ("U+0085", 1, False),
+        ("U+2028 LINE SEPARATOR", 1, False)]
+    notes = report["notes"]
+    assert len(notes) == 5 and notes[0].startswith("1 document is longer than block_size 16 allows (the longest, "
+                                                   "'xxxxxxxxxxxxxxxxxxxx…', has 40 characters)")
+    assert "--block-size 41 would fit them all" in notes[0] and "U+FEFF" in notes[1] and "U+0301" in notes[2]
+    docs = original_parse(ODD.replace("\r\n", "\n").replace("\r", "\n"))  # what text-mode open() reads
+    assert report["summary"] == f"6 documents (6 distinct), {len(set(''.join(docs))) + 1} tokens"
+    assert parse_docs(ODD.encode()) == docs  # said, not changed
+
+
+def test_plurals():
+    from microgpt.dataset_report import plural
+
+    assert [plural(n, "document") for n in (0, 1, 2, 32033)] == [
+        "0 documents", "1 document", "2 documents", "32,033 documents"]

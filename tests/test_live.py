@@ -4,9 +4,13 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_cli import option_values
 
+from microgpt import live
 from microgpt.cli import FORM_OPTIONS, main
-from microgpt.form import MAX_DOCUMENTS_BYTES, PageError, parse_settings
+from microgpt.form import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE, PageError, parse_settings
 from microgpt.session import Session
 from microgpt.worker import call
 
@@ -72,25 +76,28 @@ def test_a_bad_setting_gets_the_clis_message(capsys, field, value):
     with pytest.raises(PageError) as e:
         parse_settings({field: value})
     assert e.value.field == field
-    assert cli_error == f"microgpt run: error: {e.value}\n"
+    assert cli_error == f"microgpt run: error: argument --{field}: {e.value}\n"  # the page puts --{field}: first
 
 
 def test_unknown_setting():
-    with pytest.raises(PageError, match="unknown setting 'rate'") as e:
+    with pytest.raises(PageError, match="^not a setting; the settings are seed, ") as e:
         parse_settings({"rate": "1"})
     assert e.value.field == "rate"
 
 
 @pytest.mark.parametrize("raw, message", [
-    (b"", "documents: no documents: the file is empty"),
-    (b" \n\t\n", "documents: no documents: the file contains only whitespace"),
-    (b"ok\na\xfeb\n", "documents:2: not valid UTF-8 (byte offset 4: invalid start byte, byte 0xfe)"),
-    (b"a\n" * (MAX_DOCUMENTS_BYTES // 2 + 1), f"documents: {MAX_DOCUMENTS_BYTES + 2:,} bytes is over the page's cap"),
+    (b"", "the text is empty: no documents to train on"),
+    (b" \n\t\n", "the text contains only whitespace: no documents to train on"),
+    (b"ok\na\xfeb\n", "the text:2: not valid UTF-8 (byte offset 4: invalid start byte, byte 0xfe)"),
+    (b"a\n" * (MAX_DOCUMENTS_BYTES // 2 + 1), f"the text is {MAX_DOCUMENTS_BYTES + 2:,} bytes, over the page's cap"),
 ])
 def test_bad_documents(raw, message):
     with pytest.raises(PageError) as e:
         Session({}, raw)
     assert e.value.field == "documents" and str(e.value).startswith(message)
+    with pytest.raises(PageError) as e:
+        Session({}, raw, "mine.txt")
+    assert str(e.value).startswith(message.replace("the text", "mine.txt"))
 
 
 def test_train_twice_stops_at_the_horizon_then_extends(names_path):
@@ -148,7 +155,7 @@ def test_worker_calls(names_path, monkeypatch):
     assert started["lines"][0] == "num docs: 32033" and started["num_steps"] == 2
     assert json.loads(call("live.train", "[5]"))["result"]["step"] == 2
     assert json.loads(call("live.start", json.dumps([{"n-head": "3"}])))["error"] == {
-        "field": "n-embd", "message": "argument --n-embd: 16 is not divisible by n_head=3"}
+        "field": "n-embd", "message": "16 is not divisible by n_head=3"}
     missing = json.loads(call("live.fly", "[]"))["error"]
     assert "microgpt.live does not offer" in missing["message"]
 
@@ -354,3 +361,54 @@ def test_any_documents_are_recorded(documents):
     s.train(12)
     for name in s.recorder.names() + ["manifest.json"]:
         check_document(json.loads(s.document(name)), name)
+
+
+def page_call(name: str, *args):
+    """A worker call as the page makes it: its result, or its error, which must be one message for a field."""
+    answer = json.loads(call(name, json.dumps(args)))
+    if "error" in answer:
+        error = answer["error"]
+        assert set(error) == {"field", "message"}, error  # a "traceback" key means a bug reached the page
+        message, field = error["message"], error["field"]
+        assert "\n" not in message and not message.lower().startswith((field, f"--{field}")), error  # one prefix
+    return answer
+
+
+@settings(max_examples=20)
+@given(option_values(), st.floats(min_value=0, max_value=MAX_GENERATE_TEMPERATURE, exclude_min=True),
+       st.integers(0, 2**32))
+def test_every_setting_on_the_page_completes_or_is_one_message(names5, values, temperature, seed):
+    """The page's calls on any settings its form accepts: each answers, or says what to change, in one line."""
+    form = {option.removeprefix("--"): str(value) for option, value in values.items() if option != "--engine"}
+    started = page_call("live.start", form, str(names5), "names5.txt")
+    if "error" in started:
+        assert started["error"]["field"] in FORM_OPTIONS
+        return
+    trained = page_call("live.train", int(form["steps"]))["result"]
+    assert trained["error"] is None or "\n" not in trained["error"]
+    answers = [page_call("live.start_sampling")]
+    while "error" not in answers[-1] and not answers[-1]["result"].get("done"):
+        answers.append(page_call("live.sample_next"))
+    answers += [page_call("live.generate", temperature), page_call("live.sample", temperature, seed),
+                page_call("live.step_graph"), page_call("live.trace", "ava"),
+                *(page_call("live.document", name) for name in live.current().recorder.names())]
+    assert all(a["error"]["field"] in ("learning-rate", "word") for a in answers if "error" in a)
+    assert "error" not in page_call("live.restore", page_call("live.save")["result"])
+
+
+def test_the_page_gets_the_dataset_report(tmp_path, names_path, monkeypatch):
+    from microgpt.dataset_report import dataset_report
+
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    documents = tmp_path / "documents"
+    documents.write_bytes(UNICODE_DOCS + "e\u0301\n".encode())
+    form = {"block-size": "4", "steps": "1"}
+    expected = dataset_report(documents.read_bytes(), 4)
+    assert expected["truncated"] == 2 and "U+0301" in expected["notes"][1]  # łukasz, anna
+    before = page_call("live.dataset_report", form, str(documents))["result"]
+    started = page_call("live.start", form, str(documents))["result"]
+    restored = page_call("live.restore", page_call("live.save")["result"])["result"]
+    assert before == started["dataset_report"] == restored["dataset_report"] == expected
+    assert page_call("live.dataset_report", {})["result"] == dataset_report(names_path.read_bytes(), 16)
+    bad = page_call("live.dataset_report", {"block-size": "0"})["error"]
+    assert bad["field"] == "block-size"

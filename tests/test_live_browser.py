@@ -136,14 +136,14 @@ def test_a_bad_setting_and_bad_documents_each_get_one_message(live, webgl):
     page.fill(n_embd=10)
     page.press("Train 1 step")
     page.wait("error")
-    assert page.error() == "--n-embd: argument --n-embd: 10 is not divisible by n_head=4"
+    assert page.error() == "--n-embd: 10 is not divisible by n_head=4"
     assert page.page.get_attribute('[name="n-embd"]', "aria-invalid") == "true"
     assert page.transcript() == ""
     page.fill(n_embd=16)
     page.page.fill('[name="documents"]', " \n\t \n")
     page.press("Train 1 step")
     page.wait("error")
-    assert page.error() == "Documents: documents: no documents: the file contains only whitespace"
+    assert page.error() == "Documents: the text contains only whitespace: no documents to train on"
     page.page.fill('[name="documents"]', "")
     page.page.set_input_files('[name="upload"]', files=[{"name": "bad.txt", "mimeType": "text/plain",
                                                         "buffer": b"anna\nbo\xfeb\n"}])

@@ -72,3 +72,23 @@ def test_non_finite_loss_names_the_step_and_keeps_the_model(names_docs):
     assert run.trainer.step == step and 0 < step < 50
     assert all(math.isfinite(w) for w in weights(run))
     assert all(p.grad == 0 for p in run.engine.params)
+
+
+
+@pytest.mark.parametrize("engine", ["scalar", "numpy"])
+@pytest.mark.parametrize("grad, weight, what", [(1e200, 0.5, "a gradient's square overflows"),
+                                                (-1.0, 1e308, "the update is not finite")])
+def test_an_update_that_overflows_changes_nothing(names_docs, engine, grad, weight, what):
+    """Where the original's Adam would stop on an OverflowError or write an infinite weight, the port's raises
+    with every weight and buffer as it was."""
+    run = Run.setup(TINY, TrainConfig(num_steps=3, learning_rate=1e308), docs=names_docs[:20], engine=engine)
+    e = run.engine
+    if engine == "scalar":
+        for p in e.params:
+            p.data, p.grad = weight, grad
+    else:
+        e.flat[:], e.grad[:] = weight, grad
+    before = list(e.weights()), [list(b) for b in e.moments()]
+    with pytest.raises(NonFiniteLossError, match=f"^step 1: {what}; the parameters were not updated"):
+        e.update(1e308, 0)
+    assert (list(e.weights()), [list(b) for b in e.moments()]) == before

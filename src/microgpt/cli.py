@@ -7,8 +7,11 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
-from .dataset import DATA_ENV, DataError
+from .dataset import DATA_ENV, DataError, read_data
+from .dataset_report import dataset_report
+from .model import DivergedError
 from .run import DEFAULT_ENGINE, ENGINES, run
+from .training import NonFiniteLossError
 
 # config field -> the option that sets it, so errors name what the user typed
 OPTION_OF = {
@@ -30,10 +33,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def config_error_message(e: ConfigError) -> tuple[str, str]:
-    """The option a ConfigError is about, and the one line that says what is wrong with it."""
-    option = OPTION_OF.get(e.field, e.field)
-    return option, f"argument {option}: {e.detail}"
+def config_error_option(e: ConfigError) -> str:
+    """The option a ConfigError is about."""
+    return OPTION_OF.get(e.field, e.field)
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -59,7 +61,8 @@ def add_form_options(p: argparse.ArgumentParser) -> None:
                    help=f"peak learning rate (default {t.learning_rate})")
     p.add_argument("--steps", type=int, default=t.num_steps, help=f"training steps (default {t.num_steps})")
     p.add_argument("--temperature", type=float, default=s.temperature,
-                   help=f"sampling temperature (default {s.temperature})")
+                   help=f"sampling temperature (default {s.temperature}); one so small that dividing by it overflows "
+                        "samples greedily, the most likely token every time (the original stops there)")
     p.add_argument("--samples", type=int, default=s.num_samples, help=f"names to generate (default {s.num_samples})")
 
 
@@ -139,13 +142,22 @@ def snapshot(args, prog: str) -> int:
         return 0
     config, train, sample = configs(args)
     snap = SnapshotConfig(checkpoint_every=args.checkpoint_every, probes=args.probes, temperatures=args.temperatures)
+    data = note_dataset(prog, args.data, config.block_size)
     try:
-        paths = export(Path(args.out), config, train, sample, snap, data=args.data, engine=args.engine,
+        paths = export(Path(args.out), config, train, sample, snap, data=data, engine=args.engine,
                        progress=progress_bar())
     except SnapshotError as e:
         return fail(prog, str(e))
     print(f"wrote {len(paths)} files to {args.out}")
     return 0
+
+
+def note_dataset(prog: str, data, block_size: int) -> Path:
+    """The data file, after saying on stderr what it will do to the model (stdout stays the original's)."""
+    path, raw = read_data(data)
+    for note in dataset_report(raw, block_size, str(path))["notes"]:
+        print(f"{prog}: note: {note}", file=sys.stderr)
+    return path
 
 
 def fail(prog: str, message: str) -> int:
@@ -160,13 +172,17 @@ def main(argv=None) -> int:
     try:
         if args.command == "run":
             config, train, sample = configs(args)
-            run(config, train, sample, data=args.data, engine=args.engine, progress=progress_bar())
+            data = note_dataset(prog, args.data, config.block_size)
+            run(config, train, sample, data=data, engine=args.engine, progress=progress_bar())
             return 0
         return snapshot(args, prog)
     except ConfigError as e:
-        return fail(prog, config_error_message(e)[1])
+        return fail(prog, f"argument {config_error_option(e)}: {e.detail}")
     except DataError as e:
         return fail(prog, f"argument --data: {e}")
+    except (NonFiniteLossError, DivergedError) as e:  # the one setting that makes numbers overflow
+        what = "training stopped at" if isinstance(e, NonFiniteLossError) else "training diverged:"
+        return fail(prog, f"argument --learning-rate: {what} {e}; try a value below {args.learning_rate:g}")
     except BrokenPipeError:
         sys.stderr.close()  # `microgpt run | head`: the reader left; not an error worth a traceback
         return 0

@@ -55,7 +55,12 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SampleConfig:
-    """Inference settings: lines 187 and 189 of the original."""
+    """Inference settings: lines 187 and 189 of the original.
+
+    Any positive finite temperature samples. One so small that the original's arithmetic overflows (1 / temperature,
+    or the logits divided by it), where the original stops with an error, samples greedily: the most likely token
+    every time, which is where its draws tend as the temperature falls (`microgpt.model.coldest`).
+    """
 
     temperature: float = 0.5  # in (0, 1], control the "creativity" of generated text, low to high
     num_samples: int = 20  # how many names to babble

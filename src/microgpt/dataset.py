@@ -94,17 +94,22 @@ def parse_docs(raw: bytes, name: str = "<data>") -> list[str]:
     docs = [l.strip() for l in text.strip().split("\n") if l.strip()]  # list[str] of documents
     if not docs:
         what = "is empty" if not raw else "contains only whitespace"
-        raise DataError(f"{name}: no documents: the file {what}")
+        raise DataError(f"{name} {what}: no documents to train on")
     return docs
+
+
+def read_data(path=None) -> tuple[Path, bytes]:
+    """The data file, resolved, and its bytes."""
+    resolved = resolve_data_path(path)
+    try:
+        return resolved, resolved.read_bytes()
+    except OSError as e:
+        raise DataError(f"{resolved}: cannot read: {e.strerror}") from None
 
 
 def load_docs(path=None) -> list[str]:
     """The documents, in file order (the training loop shuffles them with the run's seed)."""
-    resolved = resolve_data_path(path)
-    try:
-        raw = resolved.read_bytes()
-    except OSError as e:
-        raise DataError(f"{resolved}: cannot read: {e.strerror}") from None
+    resolved, raw = read_data(path)
     return parse_docs(raw, str(resolved))
 
 

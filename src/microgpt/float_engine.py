@@ -20,6 +20,7 @@ from itertools import chain
 from operator import mul
 
 from .config import GPTConfig, TrainConfig
+from .model import coldest
 from .parameters import init_weights, layout
 from .training import NonFiniteLossError
 
@@ -251,15 +252,23 @@ class FloatEngine:
         return loss
 
     def update(self, lr_t: float, step: int) -> None:
-        """Lines 175-182 on all parameters, one list at a time: optimizer.Adam's arithmetic, elementwise."""
+        """Lines 175-182 on all parameters, one list at a time: optimizer.Adam's arithmetic, elementwise; all or
+        nothing, as Adam.update: an overflowing gradient square or a weight that is not finite changes nothing."""
         t = self.train
         beta1, beta2, eps_adam = t.beta1, t.beta2, t.eps_adam
         c1, c2 = 1 - beta1, 1 - beta2
         b1, b2 = 1 - beta1 ** (step + 1), 1 - beta2 ** (step + 1)
-        self.m = m = [beta1 * mi + c1 * g for mi, g in zip(self.m, self.grad)]
-        self.v = v = [beta2 * vi + c2 * g ** 2 for vi, g in zip(self.v, self.grad)]
-        self.set_weights([p - lr_t * (mi / b1) / ((vi / b2) ** 0.5 + eps_adam) for p, mi, vi in zip(self.flat, m, v)])
-        self.grad = [0.0] * len(self.flat)
+        grad, self.grad = self.grad, [0.0] * len(self.flat)  # cleared, whatever happens next
+        m = [beta1 * mi + c1 * g for mi, g in zip(self.m, grad)]
+        try:
+            v = [beta2 * vi + c2 * g ** 2 for vi, g in zip(self.v, grad)]
+        except OverflowError:
+            raise NonFiniteLossError(step, "a gradient's square overflows") from None
+        flat = [p - lr_t * (mi / b1) / ((vi / b2) ** 0.5 + eps_adam) for p, mi, vi in zip(self.flat, m, v)]
+        if not math.isfinite(sum(flat)):  # finite if every weight is (and none near 1e308)
+            raise NonFiniteLossError(step, "the update is not finite")
+        self.m, self.v = m, v
+        self.set_weights(flat)
 
     def weights(self) -> list[float]:
         return list(self.flat)
@@ -281,7 +290,14 @@ class FloatEngine:
         return Cache(self.config)
 
     def next_token_probs(self, token_id: int, pos_id: int, cache: Cache, temperature: float) -> list[float]:
-        """Lines 194-195: the next token's probabilities at this temperature, extending the cache."""
+        """Lines 194-195: the next token's probabilities at this temperature, extending the cache; at one so small
+        that the original's arithmetic overflows, the limit it tends to (`coldest`), as the scalar engine does."""
         logits = gpt(self.state_dict, self.config, token_id, pos_id, cache)
-        inv = temperature ** -1  # `l / temperature` on a Value
-        return softmax([l * inv for l in logits])
+        try:
+            inv = temperature ** -1  # `l / temperature` on a Value
+            probs = softmax([l * inv for l in logits])
+            if all(map(math.isfinite, probs)):
+                return probs
+        except OverflowError:  # 1 / temperature, or exp, overflows
+            pass
+        return coldest(logits)  # where the original stops with an error

@@ -1,12 +1,13 @@
 """The live page's form: its settings parsed by the CLI's own options, its documents by the dataset's parser.
 
-Every bad field is a PageError naming the field, with the message `microgpt run` would give for the same value.
+Every bad field is a PageError: its field, and a message the page shows after the field's label, so it does not
+repeat it (`--n-embd: 15 is not divisible by n_head=4`, where `microgpt run` says `argument --n-embd: ...`).
 """
 
 import argparse
 import math
 
-from .cli import FORM_OPTIONS, Parser, add_form_options, config_error_message, configs
+from .cli import FORM_OPTIONS, Parser, add_form_options, config_error_option, configs
 from .config import ConfigError
 from .dataset import DataError, parse_docs
 from .run import DEFAULT_ENGINE
@@ -19,6 +20,7 @@ PAGE_ENGINES = {  # the engines the browser can run (it has no NumPy), the page'
 }
 PAGE_ENGINE = next(iter(PAGE_ENGINES))  # what a reader wants first: the whole run, soon
 FIELDS = (*FORM_OPTIONS, "engine")  # the form's fields: the CLI's options, and the engine (the CLI's --engine)
+PASTED = "documents"  # the name the page gives the text in its box (an uploaded file keeps its own)
 
 
 class PageError(ValueError):
@@ -40,32 +42,32 @@ def parse_settings(form: dict):
     """The form's fields (named after FORM_OPTIONS) as the three configs; a bad field raises PageError."""
     unknown = sorted(set(form) - set(FIELDS))
     if unknown:
-        raise PageError(unknown[0], f"unknown setting {unknown[0]!r}; settings are {', '.join(FIELDS)}")
+        raise PageError(unknown[0], f"not a setting; the settings are {', '.join(FIELDS)}")
     argv = [f"--{name}={str(form[name]).strip()}" for name in FORM_OPTIONS if name in form]
     try:
         args = form_parser().parse_args(argv)
     except argparse.ArgumentError as e:
-        raise PageError(e.argument_name.split("/")[0].removeprefix("--"), str(e)) from None
+        raise PageError(e.argument_name.split("/")[0].removeprefix("--"), e.message) from None
     try:
         return configs(args)
     except ConfigError as e:
-        option, message = config_error_message(e)
-        raise PageError(option.removeprefix("--"), message) from None
+        raise PageError(config_error_option(e).removeprefix("--"), e.detail) from None
 
 
 def parse_engine(form: dict) -> str:
     """The form's engine: one the browser runs; a form without one (older saved runs) means the CLI's default."""
     engine = str(form.get("engine", DEFAULT_ENGINE)).strip()
     if engine not in PAGE_ENGINES:
-        raise PageError("engine", f"argument --engine: invalid choice: {engine!r} (the page runs "
+        raise PageError("engine", f"invalid choice: {engine!r} (the page runs "
                                   f"{' or '.join(map(repr, PAGE_ENGINES))})")
     return engine
 
 
-def parse_documents(raw: bytes, name: str = "documents") -> list[str]:
+def parse_documents(raw: bytes, name: str = PASTED) -> list[str]:
     """Pasted or uploaded documents: names.txt's parser and errors, under a size cap."""
+    name = "the text" if name == PASTED else name
     if len(raw) > MAX_DOCUMENTS_BYTES:
-        raise PageError("documents", f"{name}: {len(raw):,} bytes is over the page's cap of "
+        raise PageError("documents", f"{name} is {len(raw):,} bytes, over the page's cap of "
                                      f"{MAX_DOCUMENTS_BYTES:,} bytes")
     try:
         return parse_docs(raw, name)
@@ -78,8 +80,7 @@ def generate_temperature(value) -> float:
     try:
         temperature = float(value)
     except (TypeError, ValueError):
-        raise PageError("generate-temperature", f"temperature must be a number, got {value!r}") from None
+        raise PageError("generate-temperature", f"must be a number, got {value!r}") from None
     if not (math.isfinite(temperature) and 0 < temperature <= MAX_GENERATE_TEMPERATURE):
-        raise PageError("generate-temperature",
-                        f"temperature must be in (0, {MAX_GENERATE_TEMPERATURE:g}], got {temperature:g}")
+        raise PageError("generate-temperature", f"must be in (0, {MAX_GENERATE_TEMPERATURE:g}], got {temperature:g}")
     return temperature

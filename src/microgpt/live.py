@@ -8,26 +8,40 @@ import json
 import random
 
 from .config import GPTConfig, TrainConfig
-from .form import PageError, generate_temperature
+from .dataset_report import dataset_report as report_of
+from .form import PASTED, PageError, generate_temperature, parse_settings
 from .scalar import ScalarEngine
-from .session import Session, fresh_sample
+from .session import Session, fresh_sample, from_the_weights, read_documents
 from .tokenizer import Tokenizer
 from .trace import WordError
 
 _session: Session | None = None
 
 
-def start(form: dict, documents_path: str | None = None, name: str = "documents") -> dict:
+def written(documents_path: str | None) -> bytes | None:
+    """The documents the page wrote into Pyodide's file system, if the reader gave any."""
+    if documents_path is None:
+        return None
+    with open(documents_path, "rb") as f:
+        return f.read()
+
+
+def start(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
     """A new run from the form (and the file the page wrote, if the reader gave documents): lines 12-90."""
     global _session
-    raw = None
-    if documents_path is not None:
-        with open(documents_path, "rb") as f:
-            raw = f.read()
-    _session = Session(form, raw, name)
+    _session = Session(form, written(documents_path), name)
     docs = _session.run.docs
     return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
-            "vocab_size": _session.run.tokenizer.vocab_size, "engine": _session.run.engine.name}
+            "vocab_size": _session.run.tokenizer.vocab_size, "dataset_report": _session.dataset_report,
+            "engine": _session.run.engine.name}
+
+
+def dataset_report(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
+    """What the documents (the file the page wrote, else names.txt) will do to a model of the form's block_size,
+    before any run: microgpt.dataset_report's JSON, the one `start` and `restore` return too."""
+    config, _, _ = parse_settings(form)
+    raw, _ = read_documents(written(documents_path), name)
+    return report_of(raw, config.block_size, name)
 
 
 def save() -> str:
@@ -41,6 +55,7 @@ def restore(text: str) -> dict:
     _session = Session.restore(text)
     return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
             "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None,
+            "dataset_report": _session.dataset_report,
             "engine": _session.run.engine.name}
 
 
@@ -54,6 +69,7 @@ def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict
         raise PageError("word", str(e)) from None
 
 
+@from_the_weights
 def sample_checkpoint(checkpoint_text: str, uchars: list[str], temperature, seed: int) -> dict:
     """A fresh name from a recorded checkpoint's exact weights, at any temperature."""
     temperature = generate_temperature(temperature)
@@ -82,8 +98,8 @@ def reset() -> dict:
 
 
 API = {
-    "start": start, "reset": reset, "save": save, "restore": restore,
-    "train": lambda steps, seconds=None: current().train(steps, seconds),
+    "start": start, "reset": reset, "save": save, "restore": restore, "dataset_report": dataset_report,
+    "train": lambda steps: current().train(steps),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
     "start_sampling": lambda: current().start_sampling(),

@@ -4,6 +4,8 @@ GPT-2 with minor differences: layernorm -> rmsnorm, no biases, GeLU -> ReLU. Eve
 original's, so the graph it builds (and so every float) is the original's too.
 """
 
+import math
+
 from .autograd import Value
 from .config import GPTConfig
 
@@ -19,6 +21,22 @@ def softmax(logits: list[Value]) -> list[Value]:
     exps = [(val - max_val).exp() for val in logits]
     total = sum(exps)
     return [e / total for e in exps]
+
+
+class DivergedError(FloatingPointError):
+    """The model's numbers are not finite, or a probability is 0 (training diverged): it cannot be sampled, traced or
+    recorded. Only a learning rate too high for the model does this."""
+
+
+def coldest(logits: list[float]) -> list[float]:
+    """softmax(logits / temperature) as the temperature falls to 0: all the probability on the most likely token
+    (shared by ties). The port samples from it where the original's arithmetic overflows (1 / temperature, or
+    the logits divided by it) and the original stops with an error: its draws tend to this as the temperature falls."""
+    if not all(map(math.isfinite, logits)):
+        raise DivergedError("the model's logits are not finite, so there is nothing to sample from")
+    top = max(logits)
+    winners = [float(l == top) for l in logits]
+    return [w / sum(winners) for w in winners]
 
 
 def rmsnorm(x: list[Value]) -> list[Value]:

@@ -15,6 +15,7 @@ import random
 import numpy as np
 
 from .config import GPTConfig, TrainConfig
+from .model import coldest
 from .parameters import init_weights, matrix_views
 from .training import NonFiniteLossError
 
@@ -174,22 +175,34 @@ class NumpyEngine:
         self.flat[:], self.m[:], self.v[:] = weights, m, v
 
     def update(self, lr_t: float, step: int) -> None:
-        """optimizer.Adam.update on all parameters at once: the same arithmetic, elementwise."""
-        t, m, v = self.train, self.m, self.v
-        m *= t.beta1
-        m += (1 - t.beta1) * self.grad
-        v *= t.beta2
-        v += (1 - t.beta2) * self.grad ** 2
-        m_hat = m / (1 - t.beta1 ** (step + 1))
-        v_hat = v / (1 - t.beta2 ** (step + 1))
-        self.flat -= lr_t * m_hat / (v_hat ** 0.5 + t.eps_adam)
+        """optimizer.Adam.update on all parameters at once: the same arithmetic, elementwise, all or nothing."""
+        t = self.train
+        with np.errstate(all="ignore"):  # reported below, with the step
+            m = t.beta1 * self.m + (1 - t.beta1) * self.grad
+            v = t.beta2 * self.v + (1 - t.beta2) * self.grad ** 2
+            m_hat = m / (1 - t.beta1 ** (step + 1))
+            v_hat = v / (1 - t.beta2 ** (step + 1))
+            flat = self.flat - lr_t * m_hat / (v_hat ** 0.5 + t.eps_adam)
+        if not np.isfinite(v).all():  # all or nothing, as Adam.update
+            raise NonFiniteLossError(step, "a gradient's square overflows")
+        if not np.isfinite(flat).all():
+            raise NonFiniteLossError(step, "the update is not finite")
+        self.m[:], self.v[:], self.flat[:] = m, v, flat
 
     def new_cache(self) -> list[int]:
         """The tokens so far: forward() over them is what the scalar KV cache holds."""
         return []
 
     def next_token_probs(self, token_id: int, pos_id: int, cache: list[int], temperature: float) -> list[float]:
-        """Probabilities of the next token at this temperature (lines 194-195), for the last position."""
+        """Probabilities of the next token at this temperature (lines 194-195), for the last position; at one so
+        small that the original's arithmetic overflows, the limit it tends to (model.coldest)."""
         cache.append(token_id)  # position pos_id
-        acts = forward(self.state_dict, self.config, cache, len(cache))
-        return softmax(acts["logits"][-1] * temperature**-1).tolist()
+        with np.errstate(all="ignore"):  # an overflow falls back to coldest, which says if the logits overflowed
+            logits = forward(self.state_dict, self.config, cache, len(cache))["logits"][-1]
+            try:
+                probs = softmax(logits * temperature**-1)
+                if np.isfinite(probs).all():
+                    return probs.tolist()
+            except OverflowError:  # 1 / temperature overflows
+                pass
+        return coldest(logits.tolist())  # where the original stops with an error

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from .autograd import Value
 from .config import GPTConfig, TrainConfig
-from .model import gpt, softmax
+from .model import coldest, gpt, softmax
 from .optimizer import Adam
 from .parameters import flatten, init_state_dict
 from .training import NonFiniteLossError
@@ -80,8 +80,13 @@ class ScalarEngine:
         return loss_data
 
     def update(self, lr_t: float, step: int) -> None:
-        """Lines 175-182: one Adam step, gradients cleared."""
-        self.adam.update(lr_t, step)
+        """Lines 175-182: one Adam step, gradients cleared; one that is not finite changes nothing and raises."""
+        try:
+            self.adam.update(lr_t, step)
+        except FloatingPointError as e:
+            for p in self.params:
+                p.grad = 0
+            raise NonFiniteLossError(step, str(e)) from None
 
     def weights(self) -> list[float]:
         """Every parameter's value, flat in `params` order."""
@@ -100,9 +105,15 @@ class ScalarEngine:
         self.adam.m[:], self.adam.v[:] = m, v
 
     def next_token_probs(self, token_id: int, pos_id: int, cache, temperature: float) -> list[float]:
-        """Line 194-195: the next token's probabilities at this temperature, extending the cache."""
+        """Line 194-195: the next token's probabilities at this temperature, extending the cache; at one so small
+        that the original's arithmetic overflows, the limit it tends to (`coldest`)."""
         keys, values = cache
         with gc_paused():
             logits = gpt(token_id, pos_id, keys, values, self.state_dict, self.config)
-            probs = softmax([l / temperature for l in logits])
-            return [p.data for p in probs]
+            try:
+                probs = [p.data for p in softmax([l / temperature for l in logits])]
+                if all(map(math.isfinite, probs)):
+                    return probs
+            except OverflowError:  # 1 / temperature overflows
+                pass
+            return coldest([l.data for l in logits])  # where the original stops with an error

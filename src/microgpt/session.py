@@ -4,6 +4,7 @@ Everything the page shows is decided here, in CPython-tested code: the transcrip
 `microgpt.run.run` prints, in the same order.
 """
 
+import functools
 import hashlib
 import random
 import time
@@ -11,8 +12,9 @@ from types import SimpleNamespace
 
 from . import saved
 from .config import SampleConfig, SnapshotConfig
-from .dataset import DataError, parse_docs, resolve_data_path
-from .form import PageError, generate_temperature, parse_documents, parse_engine, parse_settings
+from .dataset import DataError, parse_docs, read_data
+from .dataset_report import dataset_report
+from .form import PASTED, PageError, generate_temperature, parse_documents, parse_engine, parse_settings
 from .inference import sample
 from .optimizer import HorizonError
 from .recorder import Recorder, sample_record, step_graph
@@ -23,6 +25,31 @@ from .trace import WordError
 from .training import NonFiniteLossError, document_tokens
 
 INFERENCE_HEADER = ["", "--- inference (new, hallucinated names) ---"]  # line 188's print: a blank line first
+
+
+def read_documents(documents: bytes | None, name: str, data=None) -> tuple[bytes, list[str]]:
+    """The reader's documents, else names.txt (`data`, else where the CLI finds it): their bytes, and the documents."""
+    if documents is not None:
+        return documents, parse_documents(documents, name)
+    try:
+        path, raw = read_data(data)
+        return raw, parse_docs(raw, str(path))
+    except DataError as e:
+        raise PageError("documents", str(e)) from None
+
+
+def from_the_weights(method):
+    """A call that computes with the run's weights: where they have overflowed (training diverged, at a learning
+    rate too high for this model; no other setting makes them), it says so as the learning rate's error."""
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except ArithmeticError as e:  # DivergedError, or an OverflowError on the way to one
+            raise PageError("learning-rate", f"Training diverged: {e}. Lower it and press Reset.") from None
+
+    return call
 
 
 def fresh_sample(engine, tokenizer, config, temperature: float, seed: int) -> dict:
@@ -55,21 +82,14 @@ def snapshot_config(run: Run) -> SnapshotConfig:
 class Session:
     """One run on the page: set up, then train, extend and generate in small calls; every call returns lines."""
 
-    def __init__(self, form: dict, documents: bytes | None = None, name: str = "documents", data=None):
+    def __init__(self, form: dict, documents: bytes | None = None, name: str = PASTED, data=None):
         config, train, self.sample_config = parse_settings(form)
         engine = parse_engine(form)
         self.form = {**form, "engine": engine}  # what a saved run is rebuilt from, its engine always named
         self.documents, self.name = documents, name
-        try:
-            if documents is not None:
-                docs = parse_documents(documents, name)
-            else:
-                path = resolve_data_path(data)
-                raw = path.read_bytes()
-                docs = parse_docs(raw, str(path))
-        except (DataError, OSError) as e:
-            raise PageError("documents", str(e)) from None
-        self.data_sha256 = hashlib.sha256(documents if documents is not None else raw).hexdigest()
+        raw, docs = read_documents(documents, name, data)
+        self.data_sha256 = hashlib.sha256(raw).hexdigest()
+        self.dataset_report = dataset_report(raw, config.block_size, name)  # what the documents do to the model
         self.run = Run.setup(config, train, docs=docs, engine=engine)
         self.recorder = Recorder(self.run, snapshot_config(self.run), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate
@@ -139,6 +159,7 @@ class Session:
         self.lines += INFERENCE_HEADER
         return {"lines": list(INFERENCE_HEADER), "temperature": config.temperature}
 
+    @from_the_weights
     def sample_next(self) -> dict:
         """Line 189-200 for one name: drawn from the run's one random stream, as the original draws it."""
         if self.sampler is None:
@@ -162,6 +183,7 @@ class Session:
 
     # --- what the scenes ask for ---------------------------------------------------------------------------
 
+    @from_the_weights
     def document(self, name: str) -> str:
         """A scene's snapshot file for the run so far, as the exporter writes it (the same schema and bytes)."""
         try:
@@ -169,6 +191,7 @@ class Session:
         except KeyError as e:
             raise PageError("snapshot", str(e.args[0])) from None
 
+    @from_the_weights
     def trace(self, word: str, step: int | None = None) -> dict:
         """Every intermediate of gpt() for a word the reader typed, through the weights at a step of this run."""
         if step is not None and step not in self.recorder.weights:
@@ -181,20 +204,20 @@ class Session:
     def step_graph(self) -> dict:
         """The graph the last step built (its document's), as the autograd scene reports it; before any step,
         the first step's. The graph's shape depends on the config and the document's token count only, never on
-        the weights: each count is built once (building it costs about as much as a training step). A run on the
-        float engine builds no graph: `engine` says so, and the size is the one the Value graph builds for it."""
+        the weights: each count is built once (building it costs about as much as a training step), on the
+        weights of step 0 (the run's own may have diverged: a learning rate too high for them). A run on the float
+        engine builds no graph: `engine` says which engine trained the run; the size is the Value graph's."""
         r = self.run
         step = max(r.trainer.step - 1, 0)
         doc = r.docs[step % len(r.docs)]
         _, n = document_tokens(r.tokenizer, doc, r.config.block_size)
         if n not in self._graphs:
-            engine = r.engine
-            if not isinstance(engine, ScalarEngine):  # the same shape whatever the weights: any draw will do
-                engine = ScalarEngine(r.config, r.train_config, r.tokenizer.vocab_size, random.Random(0))
+            engine = ScalarEngine(r.config, r.train_config, r.tokenizer.vocab_size, random.Random(r.train_config.seed))
             with gc_paused():
                 self._graphs[n] = step_graph(engine, r.tokenizer, doc, r.config.block_size)
         return {"step": step + 1, **self._graphs[n], "doc": doc, "engine": r.engine.name}
 
+    @from_the_weights
     def sample(self, temperature, seed: int) -> dict:
         """A fresh name at any temperature, drawn with its own random stream (the run's own is left alone)."""
         temperature = generate_temperature(temperature)

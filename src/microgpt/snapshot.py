@@ -29,6 +29,7 @@ from pathlib import Path
 from . import __version__
 from .config import GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
 from .dataset import resolve_data_path
+from .model import DivergedError
 from .parameters import state_dict_shapes
 from .recorder import Exact, Recorder
 from .run import Run
@@ -48,7 +49,7 @@ class SnapshotError(ValueError):
 
 def finite(x: float) -> float:
     if not math.isfinite(x):
-        raise SnapshotError(f"a non-finite number ({x}) cannot be recorded")
+        raise DivergedError(f"a number of the run is {x}, which cannot be recorded")
     return x
 
 
@@ -57,7 +58,8 @@ def rounded(x):
     if isinstance(x, Exact):
         return [finite(float(v)) for v in x]
     if isinstance(x, float):
-        return float(f"{finite(float(x)):.{SIGNIFICANT_DIGITS}g}") + 0.0
+        r = float(f"{finite(float(x)):.{SIGNIFICANT_DIGITS}g}") + 0.0
+        return r if math.isfinite(r) else x  # above 1.797e308, rounding up would overflow: x as it is
     if isinstance(x, dict):
         return {str(k): rounded(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -202,7 +204,11 @@ def texts(recorder: Recorder, data_sha256: str, names=None) -> dict[str, str]:
     out = {}
     for name in names or [*recorder.names(), "manifest.json"]:
         kind = "checkpoint" if name.startswith("checkpoints/") else name.removesuffix(".json")
-        text = dumps({"metadata": metadata(kind, recorder.run, data_sha256), **recorder.document(name)})
+        try:
+            document = recorder.document(name)
+        except (ArithmeticError, ValueError) as e:  # math's errors on floats that overflowed
+            raise DivergedError(f"the run's numbers overflow ({e})") from None
+        text = dumps({"metadata": metadata(kind, recorder.run, data_sha256), **document})
         check_document(json.loads(text), name)  # never write what the schema rejects
         out[name] = text
     return out

@@ -8,6 +8,7 @@ a Value is a multiplication by its reciprocal; sums run left to right from 0, ne
 import math
 
 from .config import GPTConfig
+from .model import DivergedError
 from .tokenizer import Tokenizer
 
 LAYER_KEYS = ("xn", "q", "k", "v", "attn_weights", "x_attn", "attn_out", "x_mid", "xn2", "h", "h_relu", "mlp_out",
@@ -114,7 +115,10 @@ def trace(state_dict: dict[str, list[list[float]]], config: GPTConfig, tokens: l
         logits = linear(x, state_dict["lm_head"])
         out["logits"].append(logits)
         out["probs"].append(softmax(logits))
-        out["losses"].append(-math.log(out["probs"][-1][tokens[pos_id + 1]]))
+        target = out["probs"][-1][tokens[pos_id + 1]]
+        if not target > 0:  # 0 or nan: only a model whose training diverged gives it
+            raise DivergedError(f"the next token's probability is {target}, so its loss is not finite")
+        out["losses"].append(-math.log(target))
     return {"tokens": tokens[:n], "targets": tokens[1:n + 1], "x0": tensor(out["x0"]),
             "x_norm0": tensor(out["x_norm0"]), "layers": [{k: tensor(a[k]) for k in LAYER_KEYS} for a in layers],
             "logits": tensor(out["logits"]), "probs": tensor(out["probs"]), "losses": out["losses"],
