@@ -137,3 +137,10 @@ def test_non_finite_loss_names_the_step_and_leaves_the_weights(names_docs):
         run.trainer.train(50)
     assert run.trainer.step == e.value.step
     assert all(map(math.isfinite, run.engine.weights()))
+
+
+def test_a_temperature_too_small_to_divide_by_samples_greedily(names_docs):
+    """Where 1 / temperature overflows (the original stops there), both engines draw from the limit, `coldest`."""
+    scalar, floats = both(GPTConfig(n_embd=8, n_head=2, block_size=8), names_docs[:100])
+    probs = [r.engine.next_token_probs(r.tokenizer.BOS, 0, r.engine.new_cache(), 1e-320) for r in (scalar, floats)]
+    assert probs[0] == probs[1] and sorted(probs[1])[-1] == 1.0 and sum(probs[1]) == 1.0
