@@ -411,3 +411,11 @@ def test_the_page_gets_the_dataset_report(tmp_path, names_path, monkeypatch):
     assert page_call("live.dataset_report", {})["result"] == dataset_report(names_path.read_bytes(), 16)
     bad = page_call("live.dataset_report", {"block-size": "0"})["error"]
     assert bad["field"] == "block-size"
+
+
+def test_the_worker_trains_within_a_time_budget(names_path, monkeypatch):
+    """live.train(steps, seconds), as the page calls it: no new step once the budget is spent (at least one runs)."""
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    assert "result" in json.loads(call("live.start", json.dumps([{"steps": "5", "engine": "floats"}])))
+    assert [s["step"] for s in json.loads(call("live.train", "[5, 0]"))["result"]["steps"]] == [1]
+    assert [s["step"] for s in json.loads(call("live.train", "[5, 60]"))["result"]["steps"]] == [2, 3, 4, 5]

@@ -99,7 +99,7 @@ def reset() -> dict:
 
 API = {
     "start": start, "reset": reset, "save": save, "restore": restore, "dataset_report": dataset_report,
-    "train": lambda steps: current().train(steps),
+    "train": lambda steps, seconds=None: current().train(steps, seconds),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
     "start_sampling": lambda: current().start_sampling(),
