@@ -7,11 +7,12 @@ once measured 202 ms/step and a 100-step one 315), so its window is long. Output
 speed-up that changes a byte does not count.
 
 The port also runs under Pyodide in Node (the browser's runtime, from node_modules, with a wheel built from this
-source), timed the same way beside CPython. With `--site DIR` (a built site) it also opens live.html in headless
-Chromium and measures the time from pressing Run to the first step line, with an empty cache, and the longest
-main-thread task while training (a `longtask` PerformanceObserver); then, side by side in each engine (Chromium,
-Firefox, WebKit: Debian's browsers, driven as tests/engines drives them, on an Xvfb display), the time from Run to
-the first step line and the training speed in steps per second, timed in the page.
+source), timed the same way beside CPython, for each engine the browser can run (scalar, floats). With `--site DIR`
+(a built site) it also opens live.html in headless Chromium and presses Run with each of them: the time to the first
+step line (an empty cache) and to the end of the Run, the longest main-thread task while training (a `longtask`
+PerformanceObserver), and the transcript the page shows against the original's; then, side by side in each browser
+engine (Chromium, Firefox, WebKit: Debian's browsers, driven as tests/engines drives them, on an Xvfb display), the
+time from Run to the first step line and the training speed in steps per second, timed in the page.
 """
 
 import argparse
@@ -51,9 +52,12 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="names.txt")
     p.add_argument("--steps", type=int, default=300, help="steps timed for the original and the scalar port")
     p.add_argument("--numpy-steps", type=int, default=1000, help="steps timed for the NumPy engine")
+    p.add_argument("--float-steps", type=int, default=1000, help="steps timed for the float engine")
     p.add_argument("--pyodide-steps", type=int, default=100,
-                   help="steps timed for the port under Pyodide in Node and, beside it, in CPython (0: skip)")
+                   help="steps timed for each engine the browser runs (scalar, floats) under Pyodide in Node and, "
+                        "beside it, in CPython (0: skip)")
     p.add_argument("--site", metavar="DIR", help="a built site: also time live.html in headless Chromium")
+    p.add_argument("--live-steps", type=int, default=1000, help="steps of the Run timed on live.html, per engine")
     p.add_argument("--save", metavar="JSON", help="also write the figures here (the docs show benchmarks/results.json)")
     args = p.parse_args(argv)
     data = Path(args.data).resolve()
@@ -72,64 +76,96 @@ def main(argv=None):
             return step_times([sys.executable, "-m", "microgpt", "run", "--data", str(data), "--engine", engine,
                                "--steps", str(steps), "--samples", "0"], tmp)
 
+        def want(steps):
+            """The original's output for this many steps: the run timed above, the transcript, or a new run."""
+            return runs[0][3] if steps == args.steps else reference_transcript(steps) or reference(steps)[1]
+
         runs = [("reference/microgpt.py", args.steps, *reference(args.steps), None)]
         runs.append(("microgpt (scalar port)", args.steps, *port("scalar", args.steps), runs[0][3]))
-        if args.pyodide_steps:  # the browser's runtime beside CPython, the same steps, back to back
-            cpython, pyodide = port("scalar", args.pyodide_steps), under_pyodide(data, args.pyodide_steps, tmp)
-        same_window = args.numpy_steps == args.steps
-        want = runs[0][3] if same_window else reference_transcript(args.numpy_steps) or reference(args.numpy_steps)[1]
-        runs.append(("microgpt --engine numpy", args.numpy_steps, *port("numpy", args.numpy_steps), want))
+        runs.append(("microgpt --engine numpy", args.numpy_steps, *port("numpy", args.numpy_steps),
+                     want(args.numpy_steps)))
+        runs.append(("microgpt --engine floats", args.float_steps, *port("floats", args.float_steps),
+                     want(args.float_steps)))
+        runtimes = []
+        if args.pyodide_steps:  # the browser's runtime beside CPython, the same steps, back to back, per engine
+            wheel = pyodide_wheel(tmp)
+            for engine in BROWSER_ENGINES:
+                runtimes.append((engine, port(engine, args.pyodide_steps),
+                                 under_pyodide(data, args.pyodide_steps, tmp, wheel, engine)))
 
     ref_mean = statistics.fmean(runs[0][2])
     rows = []
     print(f"{'engine':<26} {'steps':>6} {'mean us/step':>13} {'median':>11} {'speed-up (mean)':>16}  output")
-    for name, steps, times, out, want in runs:
+    for name, steps, times, out, expected in runs:
         mean, median = statistics.fmean(times), statistics.median(times)
-        same = want is None or out == want
+        same = expected is None or out == expected
         rows.append({"name": name, "steps": steps, "us_per_step": round(mean * 1e6, 1),
                      "median_us_per_step": round(median * 1e6, 1), "speedup": round(ref_mean / mean, 1),
                      "identical_output": same})
         print(f"{name:<26} {steps:>6} {mean * 1e6:>13.1f} {median * 1e6:>11.1f} {ref_mean / mean:>15.1f}x  "
               f"{'identical' if same else 'DIFFERENT'}")
-    runtimes = None
-    if args.pyodide_steps:
-        c, py = statistics.fmean(cpython[0]), statistics.fmean(pyodide[0])
-        runtimes = {"steps": args.pyodide_steps, "cpython_us_per_step": round(c * 1e6, 1),
-                    "pyodide_node_us_per_step": round(py * 1e6, 1), "pyodide_over_cpython": round(py / c, 2),
-                    "identical_output": pyodide[1] == cpython[1]}
-        print(f"the port, {args.pyodide_steps} steps: CPython {c * 1e6:.1f} us/step, Pyodide in Node "
-              f"{py * 1e6:.1f} us/step: Pyodide/CPython = {py / c:.2f}x, "
-              f"{'identical' if runtimes['identical_output'] else 'DIFFERENT'} output")
-    browser = live_page_timings(Path(args.site)) if args.site else None
+    pyodide_rows = runtimes and runtime_table(runtimes, args.pyodide_steps)
+    browser = live_page_timings(Path(args.site), data, args.live_steps) if args.site else None
     engines = engine_timings(Path(args.site)) if args.site else None
     if args.save:
         results = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
                        f"{platform.python_version()}, NumPy {numpy.__version__}",
             "date": time.strftime("%Y-%m-%d"),
-            "command": f"nox -s bench -- --steps {args.steps} --numpy-steps {args.numpy_steps}",
+            "command": f"nox -s bench -- --steps {args.steps} --numpy-steps {args.numpy_steps} "
+                       f"--float-steps {args.float_steps} --pyodide-steps {args.pyodide_steps}",
             "engines": rows}
-        results.update({k: v for k, v in (("runtimes", runtimes), ("browser", browser),
-                                                            ("browser_engines", engines)) if v})
+        results.update({k: v for k, v in (("runtimes", pyodide_rows), ("browser", browser),
+                                          ("browser_engines", engines)) if v})
         Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    if not all(r["identical_output"] for r in rows) or (runtimes and not runtimes["identical_output"]):
+    if not all(r["identical_output"] for r in rows + (pyodide_rows or []) + (browser or [])):
         sys.exit("an engine's output differs from the reference's")
 
 
-def under_pyodide(data: Path, steps: int, tmp: Path) -> tuple[list[float], str]:
-    """The port's `microgpt run` under Pyodide in Node (tests/pyodide/run.mjs), with a wheel of this source."""
+BROWSER_ENGINES = ("scalar", "floats")  # the engines that need no NumPy, so the live page can run them
+
+
+def runtime_table(runtimes, steps: int) -> list[dict]:
+    """Per engine: CPython and Pyodide us/step, their ratio, and the speed-up over the scalar engine in each runtime;
+    every output compared with the scalar engine's in CPython."""
+    expected = runtimes[0][1][1]  # the scalar engine, CPython
+    base = {}
+    rows = []
+    print(f"\n{steps} steps of each engine the browser runs, CPython and Pyodide in Node back to back:")
+    print(f"{'engine':<8} {'CPython us/step':>16} {'Pyodide us/step':>16} {'Pyodide/CPython':>16} "
+          f"{'vs scalar (CPython)':>20} {'vs scalar (Pyodide)':>20}  output")
+    for engine, (c_times, c_out), (p_times, p_out) in runtimes:
+        c, py = statistics.fmean(c_times), statistics.fmean(p_times)
+        base.setdefault("c", c), base.setdefault("py", py)
+        same = c_out == expected and p_out == expected
+        rows.append({"engine": engine, "steps": steps, "cpython_us_per_step": round(c * 1e6, 1),
+                     "pyodide_node_us_per_step": round(py * 1e6, 1), "pyodide_over_cpython": round(py / c, 2),
+                     "speedup_cpython": round(base["c"] / c, 1), "speedup_pyodide": round(base["py"] / py, 1),
+                     "identical_output": same})
+        print(f"{engine:<8} {c * 1e6:>16.1f} {py * 1e6:>16.1f} {py / c:>15.2f}x {base['c'] / c:>19.1f}x "
+              f"{base['py'] / py:>19.1f}x  {'identical' if same else 'DIFFERENT'}")
+    return rows
+
+
+def pyodide_wheel(tmp: Path) -> Path:
     from microgpt.sphinxext.live import build_wheel  # the docs build's own: the same wheel the site ships
 
-    wheel = build_wheel(ROOT, tmp)
-    argv = ["run", "--data", str(data), "--steps", str(steps), "--samples", "0"]
+    return build_wheel(ROOT, tmp)
+
+
+def under_pyodide(data: Path, steps: int, tmp: Path, wheel: Path, engine: str) -> tuple[list[float], str]:
+    """The port's `microgpt run` under Pyodide in Node (tests/pyodide/run.mjs), with a wheel of this source."""
+    argv = ["run", "--data", str(data), "--engine", engine, "--steps", str(steps), "--samples", "0"]
     script = tmp / "pyodide_run.py"
     script.write_text(f"from microgpt.cli import main\nmain({argv!r})\n", encoding="utf-8")
     return step_times(["sh", "-c", f"node {ROOT / 'tests/pyodide/run.mjs'} {ROOT / 'node_modules/pyodide'} "
                        f"{wheel} {data.parent} < {script}"], tmp)
 
 
-def live_page_timings(site: Path, steps: int = 30) -> dict:
-    """Press Run on live.html (empty cache, localhost): seconds to the first step line; longest main-thread task."""
+def live_page_timings(site: Path, data: Path, steps: int) -> list[dict]:
+    """Press Run on live.html with each engine (a fresh profile each: empty cache, nothing saved; localhost): seconds
+    to the first step line and to the end of the Run (all steps and samples), the longest main-thread task while
+    training, and the transcript the page shows against the original's."""
     import functools
     import http.server
     import threading
@@ -140,34 +176,50 @@ def live_page_timings(site: Path, steps: int = 30) -> dict:
         def log_message(self, *args):
             pass
 
+    expected = (ROOT / "reference" / "microgpt.out.txt").read_text(encoding="utf-8") if steps == 1000 else \
+        subprocess.run([sys.executable, "-m", "microgpt", "run", "--data", str(data), "--engine", "floats",
+                        "--steps", str(steps)], capture_output=True, text=True, check=True).stdout
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync"]
+    results = []
+    print(f"\nlive.html in headless Chromium, Run ({steps} steps and the samples), each engine from an empty cache:")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=flags)
-        page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
-        page.fill('[name="steps"]', str(steps))
-        page.evaluate("""() => { window.longest = 0; window.step1 = null;
-            new PerformanceObserver((list) => { if (window.step1 === null) return;
-              for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration); })
-              .observe({ type: "longtask" });
-            new MutationObserver(() => { if (window.step1 === null &&
-              document.querySelector('[data-live=transcript]').textContent.includes('step    1'))
-              window.step1 = performance.now(); })
-              .observe(document.querySelector('[data-live=transcript]'), { childList: true, subtree: true }); }""")
-        start = page.evaluate("performance.now()")
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.wait_for_function("document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=300_000)
-        first, longest = page.evaluate("[window.step1, window.longest]")
+        for engine in BROWSER_ENGINES:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+            page.fill('[name="steps"]', str(steps))
+            page.select_option('[name="engine"]', engine)
+            page.evaluate("""() => { window.longest = 0; window.step1 = null; window.last = null;
+                const box = document.querySelector('[data-live=transcript]');
+                new PerformanceObserver((list) => { if (window.step1 === null || window.last !== null) return;
+                  for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration); })
+                  .observe({ type: "longtask" });
+                new MutationObserver((records) => { for (const r of records) for (const node of r.addedNodes) {
+                  const text = node.textContent, now = performance.now();
+                  if (window.step1 === null && text.includes('step    1')) window.step1 = now;
+                  if (window.last === null && text.includes('--- inference')) window.last = now;
+                } }).observe(box, { childList: true, subtree: true }); }""")
+            start = page.evaluate("performance.now()")
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.wait_for_function("document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=1_200_000)
+            first, last, longest, end, text = page.evaluate("""[window.step1, window.last, window.longest,
+                performance.now(), document.querySelector('[data-live=transcript]').textContent]""")
+            context.close()
+            row = {"engine": engine, "steps": steps, "run_to_first_step_s": round((first - start) / 1000, 2),
+                   "training_s": round((last - first) / 1000, 2), "run_s": round((end - start) / 1000, 2),
+                   "steps_per_s": round((steps - 1) / ((last - first) / 1000), 1),
+                   "longest_task_while_training_ms": longest, "identical_output": text == expected}
+            results.append(row)
+            print(f"{engine:<8} Run -> first step {row['run_to_first_step_s']} s, whole Run {row['run_s']} s "
+                  f"({row['steps_per_s']} steps/s); longest main-thread task while training {longest:.0f} ms "
+                  f"(a long task is > 50 ms); {'identical' if row['identical_output'] else 'DIFFERENT'} transcript")
         browser.close()
     httpd.shutdown()
-    result = {"run_to_first_step_s": round((first - start) / 1000, 2), "longest_task_while_training_ms": longest,
-              "steps": steps}
-    print(f"live.html in headless Chromium: Run -> first step line {result['run_to_first_step_s']} s (empty cache); "
-          f"longest main-thread task while training {longest:.0f} ms (a long task is > 50 ms)")
-    return result
+    return results
 
 
 ENGINE_CLOCK = """() => { window.mgClock = {run: null, first: null, last: null};

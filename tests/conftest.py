@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from microgpt.config import GPTConfig
 from microgpt.dataset import DATA_ENV, resolve_data_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,13 @@ EPOCH = "1764000000"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MODEL_CONFIGS = [  # the default and shapes around it (one head, several layers, wide, long blocks)
+    GPTConfig(),
+    GPTConfig(n_embd=8, n_head=1, n_layer=1, block_size=4),
+    GPTConfig(n_embd=12, n_head=3, n_layer=2, block_size=8),
+    GPTConfig(n_embd=32, n_head=8, n_layer=3, block_size=24),
+    GPTConfig(n_embd=4, n_head=2, n_layer=4, block_size=64),
+]
 
 settings.register_profile("default", deadline=None, print_blob=True)
 settings.load_profile("default")

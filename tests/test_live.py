@@ -299,7 +299,79 @@ def test_a_steps_graph_depends_only_on_the_documents_token_count(names_path):
     after = step_graph(r.engine, r.tokenizer, doc, r.config.block_size)
     assert {**before, "doc": doc} == after
     s.train(1)
-    assert s.step_graph() == {"step": 21, **step_graph(r.engine, r.tokenizer, r.docs[20], r.config.block_size)}
+    assert s.step_graph() == {"step": 21, **step_graph(r.engine, r.tokenizer, r.docs[20], r.config.block_size),
+                              "engine": "scalar"}
+
+
+# --- the float engine: the same run, faster --------------------------------------------------------------------
+
+def test_the_float_engine_prints_what_the_value_graph_prints(names_path):
+    form = CONFIGS["small-deep"]
+    floats = Session({**form, "engine": "floats"}, data=names_path)
+    assert floats.form["engine"] == "floats" and Session(form, data=names_path).form["engine"] == "scalar"
+    assert page_output(floats) == page_output(Session({**form, "engine": "scalar"}, data=names_path))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "fast", ""])
+def test_the_page_runs_only_the_engines_the_browser_has(names_path, engine):
+    with pytest.raises(PageError, match=r"^invalid choice: .* \(the page runs 'floats' or 'scalar'\)$") as e:
+        Session({"steps": "3", "engine": engine}, data=names_path)
+    assert e.value.field == "engine"
+
+
+def test_a_saved_run_restores_with_its_engine_and_continues_bit_for_bit(names_path, monkeypatch):
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    form = {"steps": "30", "samples": "3", "engine": "floats"}
+    whole, first = Session(form), Session(form)
+    whole.train(18)
+    first.train(18)
+    second = Session.restore(first.save())
+    assert second.run.engine.name == "floats" and second.form == first.form
+    assert second.train(12)["lines"] == whole.train(12)["lines"]
+    assert second.run.engine.weights() == whole.run.engine.weights()
+    assert second.run.engine.moments() == whole.run.engine.moments()
+    assert second.transcript() == whole.transcript()
+    assert second.save() == whole.save()
+
+
+def test_the_scenes_documents_are_the_same_with_either_engine(names_path):
+    """What the scenes show of the reader's run (numbers rounded for display) does not depend on the engine."""
+    scalar = Session({"steps": "20"}, data=names_path)
+    floats = Session({"steps": "20", "engine": "floats"}, data=names_path)
+    for s in (scalar, floats):
+        s.train(20)
+    for name in ["manifest.json", "training.json", "adam.json", "embeddings.json", "inference.json"]:
+        assert floats.document(name).replace('"floats"', '"scalar"') == scalar.document(name), name
+    for step in (10, 20):  # a checkpoint's weights are exact: equal to the last bit or so
+        f, s = (json.loads(x.document(f"checkpoints/step-{step:04d}.json")) for x in (floats, scalar))
+        for name, tensor in s.pop("state_dict").items():
+            assert f["state_dict"][name]["data"] == pytest.approx(tensor["data"], rel=0, abs=1e-12)
+        del f["state_dict"], f["metadata"]["engine"], s["metadata"]["engine"]
+        assert f == s
+    f, s = floats.trace("emma", 20), scalar.trace("emma", 20)
+    assert f["tokens"] == s["tokens"] and f["probs"]["data"] == pytest.approx(s["probs"]["data"], rel=1e-12)
+    f, s = floats.sample(0.7, 5), scalar.sample(0.7, 5)
+    assert f["name"] == s["name"] and [p["token"] for p in f["positions"]] == [p["token"] for p in s["positions"]]
+    probs = [[x for p in d["positions"] for x in p["probs"]] for d in (f, s)]
+    assert probs[0] == pytest.approx(probs[1], rel=1e-12)
+
+
+def test_the_float_engines_step_graph_says_it_is_the_value_graphs(names_path):
+    scalar = Session({"steps": "5"}, data=names_path)
+    floats = Session({"steps": "5", "engine": "floats"}, data=names_path)
+    for s in (scalar, floats):
+        s.train(3)
+    assert floats.step_graph() == {**scalar.step_graph(), "engine": "floats"}
+
+
+def test_a_time_budget_batches_steps_and_keeps_every_line(names_path):
+    s, whole = Session({"steps": "40", "engine": "floats"}, data=names_path), Session({"steps": "40"}, data=names_path)
+    one = s.train(40, 0)  # no time left after the first step
+    assert [d["step"] for d in one["steps"]] == [1]
+    lines = one["lines"]
+    while not s.status()["at_horizon"]:
+        lines += s.train(40, 60)["lines"]
+    assert lines == whole.train(40)["lines"]
 
 
 @pytest.mark.parametrize("documents", [
@@ -362,3 +434,11 @@ def test_the_page_gets_the_dataset_report(tmp_path, names_path, monkeypatch):
     assert page_call("live.dataset_report", {})["result"] == dataset_report(names_path.read_bytes(), 16)
     bad = page_call("live.dataset_report", {"block-size": "0"})["error"]
     assert bad["field"] == "block-size"
+
+
+def test_the_worker_trains_within_a_time_budget(names_path, monkeypatch):
+    """live.train(steps, seconds), as the page calls it: no new step once the budget is spent (at least one runs)."""
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    assert "result" in json.loads(call("live.start", json.dumps([{"steps": "5", "engine": "floats"}])))
+    assert [s["step"] for s in json.loads(call("live.train", "[5, 0]"))["result"]["steps"]] == [1]
+    assert [s["step"] for s in json.loads(call("live.train", "[5, 60]"))["result"]["steps"]] == [2, 3, 4, 5]

@@ -43,7 +43,10 @@ class LivePage:
     def fill(self, **settings):
         self.page.evaluate("document.querySelector('.mg-live-more').open = true")  # the settings, one tap away
         for name, value in settings.items():
-            self.page.fill(f'[name="{name.replace("_", "-")}"]', str(value))
+            if name == "engine":
+                self.page.select_option('[name="engine"]', value)
+            else:
+                self.page.fill(f'[name="{name.replace("_", "-")}"]', str(value))
 
     def press(self, name, within=None):
         self.tap((within or self.page).get_by_role("button", name=name, exact=True))
@@ -139,7 +142,7 @@ def test_train_100_twice_stops_at_the_horizon_and_extends(live, webgl):
 @LEGS
 def test_pause_and_resume(live, capsys, names_path, webgl):
     page = live(webgl)
-    page.fill(steps=40, samples=3, **SMALL)
+    page.fill(steps=40, samples=3, engine="scalar", **SMALL)  # a step per call: Pause lands mid-run
     page.press("Run")
     page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step    5')",
                                 timeout=LOAD_TIMEOUT)
@@ -225,6 +228,27 @@ def test_opened_from_a_file_the_page_says_how_to_serve_it(chromium, site):
         chromium.close_contexts()
 
 
+def test_the_engine_is_the_readers_choice_and_stays_with_the_run(live, capsys, names_path):
+    """The fast engine by default; a run restores with the engine it was trained by, which cannot change under it."""
+    page = live()
+    engine = page.page.locator('[name="engine"]')
+    assert engine.input_value() == "floats"
+    assert "byte for byte" in page.page.locator("#mg-live-engine-help").text_content()
+    page.fill(steps=30, samples=2, engine="scalar", **SMALL)
+    page.press("Train 10 steps")
+    page.wait("done")
+    assert engine.is_disabled()  # the run's: Reset to change it
+    page.page.reload()
+    page.wait("done")
+    assert engine.input_value() == "scalar" and engine.is_disabled()
+    page.press("Run")
+    page.wait("done")
+    assert page.transcript() == cli(capsys, names_path, "--steps", "30", "--samples", "2", *SMALL_ARGS)
+    page.press("Reset")
+    page.wait("idle")
+    assert not engine.is_disabled()
+
+
 @LEGS
 def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, webgl):
     """Train 20 steps on the live page, open a section page, train 10 more there: one uninterrupted 30-step run."""
@@ -267,6 +291,8 @@ def test_the_live_pages_hooks_and_defaults(site):
     for name in FORM_OPTIONS:
         field = re.search(rf'<input id="mg-live-{name}" name="{name}"[^>]*value="([^"]*)"', page)
         assert field and html.unescape(field.group(1)) == str(defaults[name.replace("-", "_")]), name
+    engine = re.search(r'<select id="mg-live-engine" name="engine"[^>]*>(.*?)</select>', page)
+    assert engine and re.findall(r'<option value="(\w+)"', engine.group(1)) == ["floats", "scalar"]  # first: chosen
     assert '<textarea id="mg-live-documents" name="documents"' in page
     assert 'data-live="transcript"' in page and 'data-live-state="idle"' in page
     assert re.search(r'<button type="button" data-action="run">Run</button>', page)

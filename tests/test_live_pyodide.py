@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TRANSCRIPT
 from microgpt.cli import main
 
 RUN = ROOT / "tests" / "pyodide" / "run.mjs"
@@ -38,8 +38,11 @@ def under_pyodide(runtime, code: str, *mounts: Path) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.parametrize("engine", ["scalar", "floats"])
 @pytest.mark.parametrize("argv, dataset", CONFIGS.values(), ids=CONFIGS.keys())
-def test_microgpt_run_under_pyodide_prints_what_cpython_prints(runtime, capsys, names_path, tmp_path, argv, dataset):
+def test_microgpt_run_under_pyodide_prints_what_cpython_prints(runtime, capsys, names_path, tmp_path, argv, dataset,
+                                                               engine):
+    """Either engine under Pyodide prints the scalar engine's transcript in CPython."""
     data = names_path
     if dataset is not None:
         data = tmp_path / "words.txt"
@@ -47,9 +50,18 @@ def test_microgpt_run_under_pyodide_prints_what_cpython_prints(runtime, capsys, 
     argv = ["run", "--data", str(data), *argv]
     assert main(argv) == 0
     expected = capsys.readouterr().out
-    result = under_pyodide(runtime, f"from microgpt.cli import main\nmain({argv!r})\n", data.parent)
+    result = under_pyodide(runtime, f"from microgpt.cli import main\nmain({[*argv, '--engine', engine]!r})\n",
+                           data.parent)
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
+
+
+def test_the_whole_original_under_pyodide_by_the_float_engine(runtime, names_path):
+    """1000 steps and 20 samples in the browser's runtime (seconds with the float engine): byte for byte."""
+    argv = ["run", "--data", str(names_path), "--engine", "floats"]
+    result = under_pyodide(runtime, f"from microgpt.cli import main\nmain({argv!r})\n", names_path.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == TRANSCRIPT.read_text(encoding="utf-8")
 
 
 def test_the_pages_calls_under_pyodide(runtime, names_path, monkeypatch):

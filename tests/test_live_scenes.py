@@ -13,8 +13,8 @@ SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "
 TOL = 1e-12  # exact weights, relative (absolute near 0): Pyodide's libm may differ from CPython's in the last bits
 
 
-def train_30(page):
-    page.fill(steps=30)
+def train_30(page, **settings):
+    page.fill(steps=30, **settings)
     for _ in range(3):
         page.press("Train 10 steps")
         page.wait("done")
@@ -50,7 +50,7 @@ def readout(figure):
 @LEGS
 def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
     page = live(webgl)
-    train_30(page)
+    train_30(page, engine="scalar")  # the exporter's engine: byte for byte (the float engine's agree to rounding)
     worker = page.page.evaluate("""async () => {
         const rt = (await import('./_static/live/runtime.js')).runtime();
         const manifest = JSON.parse(await rt.call('live.document', ['manifest.json']));
@@ -158,7 +158,7 @@ def test_scenes_follow_training_as_it_happens(live):  # noqa: F811
     """Each step reaches every visible scene; prints the time from the step's end to the frame that shows it."""
     page = live(True)
     page.page.set_viewport_size({"width": 1280, "height": 4000})  # the live page's three scenes, all in view
-    page.fill(steps=40, samples=0)
+    page.fill(steps=40, samples=0, engine="scalar")  # a step per call (the float engine's calls bring several)
     page.press("Train 10 steps")
     page.wait("done")
     for name in ("training", "embeddings", "attention"):

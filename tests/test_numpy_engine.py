@@ -5,19 +5,12 @@ import random
 import numpy as np
 import pytest
 
+from conftest import MODEL_CONFIGS as CONFIGS
 from microgpt.cli import main
 from microgpt.config import GPTConfig, TrainConfig
 from microgpt.numpy_engine import NumpyEngine, backward, forward
 from microgpt.run import Run
 from microgpt.training import NonFiniteLossError, document_tokens
-
-CONFIGS = [
-    GPTConfig(),
-    GPTConfig(n_embd=8, n_head=1, n_layer=1, block_size=4),
-    GPTConfig(n_embd=12, n_head=3, n_layer=2, block_size=8),
-    GPTConfig(n_embd=32, n_head=8, n_layer=3, block_size=24),
-    GPTConfig(n_embd=4, n_head=2, n_layer=4, block_size=64),
-]
 
 
 def both(config, docs, **train):

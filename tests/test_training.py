@@ -75,7 +75,7 @@ def test_non_finite_loss_names_the_step_and_keeps_the_model(names_docs):
 
 
 
-@pytest.mark.parametrize("engine", ["scalar", "numpy"])
+@pytest.mark.parametrize("engine", ["scalar", "numpy", "floats"])
 @pytest.mark.parametrize("grad, weight, what", [(1e200, 0.5, "a gradient's square overflows"),
                                                 (-1.0, 1e308, "the update is not finite")])
 def test_an_update_that_overflows_changes_nothing(names_docs, engine, grad, weight, what):
@@ -86,8 +86,11 @@ def test_an_update_that_overflows_changes_nothing(names_docs, engine, grad, weig
     if engine == "scalar":
         for p in e.params:
             p.data, p.grad = weight, grad
-    else:
+    elif engine == "numpy":
         e.flat[:], e.grad[:] = weight, grad
+    else:
+        e.set_weights([weight] * e.num_params)
+        e.grad = [grad] * e.num_params
     before = list(e.weights()), [list(b) for b in e.moments()]
     with pytest.raises(NonFiniteLossError, match=f"^step 1: {what}; the parameters were not updated"):
         e.update(1e308, 0)

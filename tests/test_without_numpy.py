@@ -1,11 +1,13 @@
 """The scalar path needs no NumPy: the browser's Python has none. Run it where `import numpy` fails."""
 
+import pytest
+
 from conftest import python_without_numpy
 from microgpt.cli import main
 
 SCALAR_PATH = ("config", "dataset", "tokenizer", "autograd", "parameters", "model", "optimizer", "training",
-               "inference", "scalar", "run", "cli", "live", "sections", "reference", "trace", "recorder", "snapshot",
-               "exercises")
+               "inference", "scalar", "float_engine", "run", "cli", "live", "sections", "reference", "trace",
+               "recorder", "snapshot", "exercises")
 
 
 def test_numpy_is_really_blocked():
@@ -21,11 +23,13 @@ def test_scalar_path_imports_without_numpy():
     assert result.stdout == "[]\n"
 
 
-def test_cli_run_without_numpy_prints_what_it_prints_with_it(capsys, names_path):
-    argv = ["run", "--data", str(names_path), "--steps", "3", "--samples", "3", "--n-layer", "2"]
+@pytest.mark.parametrize("engine", ["scalar", "floats"])
+def test_cli_run_without_numpy_prints_what_it_prints_with_it(capsys, names_path, engine):
+    """The scalar engine's transcript, by either engine the browser can run."""
+    argv = ["run", "--data", str(names_path), "--steps", "20", "--samples", "5", "--n-layer", "2"]
     assert main(argv) == 0
     expected = capsys.readouterr().out
-    result = python_without_numpy(f"from microgpt.cli import main; sys.exit(main({argv!r}))")
+    result = python_without_numpy(f"from microgpt.cli import main; sys.exit(main({[*argv, '--engine', engine]!r}))")
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected
 

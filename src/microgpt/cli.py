@@ -10,7 +10,7 @@ from .config import ConfigError, GPTConfig, SampleConfig, SnapshotConfig, TrainC
 from .dataset import DATA_ENV, DataError, read_data
 from .dataset_report import dataset_report
 from .model import DivergedError
-from .run import ENGINES, run
+from .run import DEFAULT_ENGINE, ENGINES, run
 from .training import NonFiniteLossError
 
 # config field -> the option that sets it, so errors name what the user typed
@@ -42,8 +42,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     """The original's constants as options, with its defaults (read from the config dataclasses)."""
     p.add_argument("--data", metavar="PATH",
                    help=f"names file (default: ${DATA_ENV}, else the cache, else a download)")
-    p.add_argument("--engine", choices=ENGINES, default="scalar",
-                   help="scalar: the original's Values (default); numpy: the same model with arrays")
+    p.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                   help="scalar: the original's Values (default); numpy: the same model with arrays; "
+                        "floats: the same model on lists of floats, no NumPy")
     add_form_options(p)
 
 

@@ -10,9 +10,16 @@ import math
 from .cli import FORM_OPTIONS, Parser, add_form_options, config_error_option, configs
 from .config import ConfigError
 from .dataset import DataError, parse_docs
+from .run import DEFAULT_ENGINE
 
 MAX_DOCUMENTS_BYTES = 1_000_000  # pasted or uploaded documents; names.txt is 228,145 bytes
 MAX_GENERATE_TEMPERATURE = 2.0  # Generate takes any temperature in (0, MAX_GENERATE_TEMPERATURE]
+PAGE_ENGINES = {  # the engines the browser can run (it has no NumPy), the page's choice first, as the form names them
+    "floats": "fast: the same model on lists of floats, its gradients written out by hand",
+    "scalar": "the original's Value graph: the very code the lines show, and slower",
+}
+PAGE_ENGINE = next(iter(PAGE_ENGINES))  # what a reader wants first: the whole run, soon
+FIELDS = (*FORM_OPTIONS, "engine")  # the form's fields: the CLI's options, and the engine (the CLI's --engine)
 PASTED = "documents"  # the name the page gives the text in its box (an uploaded file keeps its own)
 
 
@@ -33,9 +40,9 @@ def form_parser() -> Parser:
 
 def parse_settings(form: dict):
     """The form's fields (named after FORM_OPTIONS) as the three configs; a bad field raises PageError."""
-    unknown = sorted(set(form) - set(FORM_OPTIONS))
+    unknown = sorted(set(form) - set(FIELDS))
     if unknown:
-        raise PageError(unknown[0], f"not a setting; the settings are {', '.join(FORM_OPTIONS)}")
+        raise PageError(unknown[0], f"not a setting; the settings are {', '.join(FIELDS)}")
     argv = [f"--{name}={str(form[name]).strip()}" for name in FORM_OPTIONS if name in form]
     try:
         args = form_parser().parse_args(argv)
@@ -45,6 +52,15 @@ def parse_settings(form: dict):
         return configs(args)
     except ConfigError as e:
         raise PageError(config_error_option(e).removeprefix("--"), e.detail) from None
+
+
+def parse_engine(form: dict) -> str:
+    """The form's engine: one the browser runs; a form without one (older saved runs) means the CLI's default."""
+    engine = str(form.get("engine", DEFAULT_ENGINE)).strip()
+    if engine not in PAGE_ENGINES:
+        raise PageError("engine", f"invalid choice: {engine!r} (the page runs "
+                                  f"{' or '.join(map(repr, PAGE_ENGINES))})")
+    return engine
 
 
 def parse_documents(raw: bytes, name: str = PASTED) -> list[str]:

@@ -79,13 +79,20 @@ def bench_seconds_per_node() -> float:
     return port["us_per_step"] / 1e6 / graph_nodes(config, vocab_size, round(mean))
 
 
-def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int) -> Plan:
-    """Check a model against the limits; the message names the limit and why."""
+def engine_speedup(engine: str) -> float:
+    """How many times faster than the scalar port `engine` ran in the benchmark (CPython, the same run)."""
+    runtimes = json.loads(resources.files("microgpt").joinpath(BENCH).read_text(encoding="utf-8"))["runtimes"]
+    return next((r["speedup_cpython"] for r in runtimes if r["engine"] == engine), 1.0)
+
+
+def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int, engine: str = "scalar") -> Plan:
+    """Check a model against the limits (the Value graph's, kept for every engine as a bound on its size); the
+    message names the limit and why. The time per step is the benchmark's, for `engine`."""
     mean, longest = positions(docs, config.block_size)
     nodes = graph_nodes(config, vocab_size, longest)
     depth = graph_depth(config, longest)
     memory = nodes * BYTES_PER_NODE / 1e9
-    seconds = bench_seconds_per_node() * graph_nodes(config, vocab_size, round(mean))
+    seconds = bench_seconds_per_node() * graph_nodes(config, vocab_size, round(mean)) / engine_speedup(engine)
     if nodes > MAX_NODES:
         level = "refuse"
         message = (f"this model builds {nodes:,} graph nodes in a training step (about {memory:.1f} GB of memory); "

@@ -10,7 +10,7 @@ import random
 from . import limits, saved
 from .config import GPTConfig, TrainConfig
 from .dataset_report import dataset_report as report_of
-from .form import PASTED, PageError, generate_temperature, parse_settings
+from .form import PASTED, PageError, generate_temperature, parse_engine, parse_settings
 from .parameters import state_dict_shapes
 from .scalar import ScalarEngine
 from .session import Session, fresh_sample, from_the_weights, read_documents
@@ -36,7 +36,9 @@ def plan(form: dict, documents_path: str | None = None, name: str = PASTED) -> d
     raw, docs = read_documents(written(documents_path), name)
     vocab_size = len(set("".join(docs))) + 1  # the tokenizer's uchars and BOS (line 26)
     num_params = sum(rows * cols for rows, cols in state_dict_shapes(config, vocab_size).values())
-    return {**limits.plan(config, vocab_size, docs, num_params).as_dict(), "num_steps": train.num_steps,
+    engine = parse_engine(form)
+    return {**limits.plan(config, vocab_size, docs, num_params, engine).as_dict(), "engine": engine,
+            "num_steps": train.num_steps,
             "vocab_size": vocab_size, "dataset_report": report_of(raw, config.block_size, name)}
 
 
@@ -50,7 +52,8 @@ def start(form: dict, documents_path: str | None = None, name: str = PASTED) -> 
     _session = Session(form, written(documents_path), name)
     docs = _session.run.docs
     return {**_session.status(), "lines": _session.header(), "num_docs": len(docs), "preview": docs[:5],
-            "vocab_size": _session.run.tokenizer.vocab_size, "dataset_report": _session.dataset_report}
+            "vocab_size": _session.run.tokenizer.vocab_size, "dataset_report": _session.dataset_report,
+            "engine": _session.run.engine.name}
 
 
 def dataset_report(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
@@ -79,7 +82,8 @@ def restore(text: str, kept: dict[str, str] | None = None) -> dict:
     _session = Session.restore(text, kept)
     return {**_session.status(), "lines": _session.lines, "history": _session.history, "form": _session.form,
             "vocab_size": _session.run.tokenizer.vocab_size, "sampling": _session.sampler is not None,
-            "dataset_report": _session.dataset_report}
+            "dataset_report": _session.dataset_report,
+            "engine": _session.run.engine.name}
 
 
 def trace_checkpoint(checkpoint_text: str, uchars: list[str], word: str) -> dict:
@@ -124,7 +128,7 @@ def reset() -> dict:
 API = {
     "plan": plan, "start": start, "reset": reset, "save": save, "save_parts": save_parts, "restore": restore,
     "dataset_report": dataset_report,
-    "train": lambda steps: current().train(steps),
+    "train": lambda steps, seconds=None: current().train(steps, seconds),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
     "start_sampling": lambda: current().start_sampling(),

@@ -170,6 +170,10 @@ class NumpyEngine:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.m.copy(), self.v.copy()
 
+    def load_state(self, weights, m, v) -> None:
+        """Every parameter and Adam's buffers from flat sequences in `params` order (a saved run's)."""
+        self.flat[:], self.m[:], self.v[:] = weights, m, v
+
     def update(self, lr_t: float, step: int) -> None:
         """optimizer.Adam.update on all parameters at once: the same arithmetic, elementwise, all or nothing."""
         t = self.train

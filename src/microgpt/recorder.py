@@ -261,16 +261,13 @@ class Recorder:
 
     def _keep(self):
         """After a step (or at the start): Adam's traced values, and the weights (a regular checkpoint's for good,
-        any other step's until the next step), with the PCA chain's next fit at a regular checkpoint."""
+        any other step's until the next step). The PCA chain is fitted when a document needs it (`fit`)."""
         w = self.run.engine.weights()
         for p in self.adam["params"]:
             p["value"].append(float(w[p["index"]]))
         if self.step - 1 in self.weights and (self.step - 1) % self.snap.checkpoint_every:
             del self.weights[self.step - 1]  # the last step's checkpoint, now neither regular nor current
         self.weights[self.step] = array("d", map(float, w))
-        if self.step % self.snap.checkpoint_every == 0:
-            previous = self.fits[-1][1][1] if self.fits else None
-            self.fits.append((self.step, pca_basis(self.wte(self.step), previous)))
 
     def state_dict(self, step: int) -> dict[str, list[list[float]]]:
         """A checkpoint's weights as rows of floats, keyed by state_dict name."""
@@ -282,7 +279,14 @@ class Recorder:
         return [list(w[r * n_embd:(r + 1) * n_embd]) for r in range(vocab_size)]
 
     def fit(self):
-        """The PCA chain's fit at the current step: (fit step, (mean, basis, ratio))."""
+        """The PCA chain's fit at the current step: (fit step, (mean, basis, ratio)).
+
+        The chain's links at the regular checkpoints not fitted yet are fitted first, in order, from their kept
+        weights: the same fits as fitting each as training passes it, paid only by a run whose embeddings are shown.
+        """
+        k = self.snap.checkpoint_every
+        for at in range(self.fits[-1][0] + k if self.fits else 0, self.step + 1, k):
+            self.fits.append((at, pca_basis(self.wte(at), self.fits[-1][1][1] if self.fits else None)))
         step, fit = self.fits[-1]
         if step == self.step:
             return step, fit

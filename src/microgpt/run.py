@@ -22,10 +22,15 @@ def make_engine(name: str, config: GPTConfig, train: TrainConfig, vocab_size: in
         from .numpy_engine import NumpyEngine
 
         return NumpyEngine(config, train, vocab_size, rng)
-    raise ValueError(f"unknown engine {name!r}: expected 'scalar' or 'numpy'")
+    if name == "floats":
+        from .float_engine import FloatEngine
+
+        return FloatEngine(config, train, vocab_size, rng)
+    raise ValueError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
 
 
-ENGINES = ("scalar", "numpy")
+ENGINES = ("scalar", "numpy", "floats")
+DEFAULT_ENGINE = "scalar"  # the original's Value graph: what `microgpt run` uses unless told otherwise
 
 
 @dataclass
@@ -41,7 +46,7 @@ class Run:
     rng: random.Random  # the one random stream: shuffle, init, then sampling
 
     @classmethod
-    def setup(cls, config=GPTConfig(), train=TrainConfig(), *, data=None, docs=None, engine="scalar") -> "Run":
+    def setup(cls, config=GPTConfig(), train=TrainConfig(), *, data=None, docs=None, engine=DEFAULT_ENGINE) -> "Run":
         """Lines 12-90: seed, load and shuffle the docs, build the vocabulary, draw the parameters."""
         rng = random.Random(train.seed)  # random.seed(42): let there be order among chaos
         docs = list(docs) if docs is not None else load_docs(data)
@@ -60,7 +65,7 @@ class Run:
         return samples(self.engine, self.tokenizer, self.rng, config, self.config.block_size)
 
 
-def run(config=GPTConfig(), train=TrainConfig(), sample=SampleConfig(), *, data=None, engine="scalar",
+def run(config=GPTConfig(), train=TrainConfig(), sample=SampleConfig(), *, data=None, engine=DEFAULT_ENGINE,
         out: TextIO | None = None, progress=None) -> Run:
     """Print exactly what the original prints for these settings; progress(step, num_steps) after each step."""
     out = out or sys.stdout

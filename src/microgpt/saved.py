@@ -39,7 +39,7 @@ def dump(session, stored=frozenset()) -> str:
         "format": SAVE_FORMAT, "form": session.form, "name": session.name,
         "documents": None if session.documents is None else base64.b64encode(session.documents).decode(),
         "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
-        "weights": _pack(engine.weights()), "m": _pack(engine.adam.m), "v": _pack(engine.adam.v),
+        "weights": _pack(engine.weights()), **dict(zip("mv", map(_pack, engine.moments()))),
         "lines": session.lines,
         "recorder": _dump_recorder(session.recorder, stored),
         "sampler": None if sampler is None else [sampler[0].temperature, sampler[0].num_samples, sampler[1]]})
@@ -61,12 +61,9 @@ def load(text: str, make_session, kept: dict[str, str] | None = None):
         if saved.get("format") != SAVE_FORMAT:
             raise ValueError(f"format {saved.get('format')!r}, expected {SAVE_FORMAT}")
         documents = None if saved["documents"] is None else base64.b64decode(saved["documents"])
-        session = make_session(saved["form"], documents, saved["name"])
+        session = make_session(saved["form"], documents, saved["name"])  # its form names its engine
         engine, trainer = session.run.engine, session.run.trainer
-        weights, m, v = (_unpack(saved[k], engine.num_params) for k in ("weights", "m", "v"))
-        for p, w in zip(engine.params, weights):
-            p.data = w
-        engine.adam.m[:], engine.adam.v[:] = m, v
+        engine.load_state(*(_unpack(saved[k], engine.num_params) for k in ("weights", "m", "v")))
         trainer.step, trainer.num_steps = saved["step"], saved["num_steps"]
         version, internal, gauss_next = saved["rng"]
         session.run.rng.setstate((version, tuple(internal), gauss_next))

@@ -98,6 +98,12 @@ class ScalarEngine:
     def moments(self) -> tuple[list[float], list[float]]:
         return list(self.adam.m), list(self.adam.v)
 
+    def load_state(self, weights, m, v) -> None:
+        """Every parameter and Adam's buffers from flat sequences in `params` order (a saved run's)."""
+        for p, w in zip(self.params, weights, strict=True):
+            p.data = w
+        self.adam.m[:], self.adam.v[:] = m, v
+
     def next_token_probs(self, token_id: int, pos_id: int, cache, temperature: float) -> list[float]:
         """Line 194-195: the next token's probabilities at this temperature, extending the cache; at one so small
         that the original's arithmetic overflows, the limit it tends to (`coldest`)."""

@@ -7,13 +7,14 @@ Everything the page shows is decided here, in CPython-tested code: the transcrip
 import functools
 import hashlib
 import random
+import time
 from types import SimpleNamespace
 
 from . import saved
 from .config import SampleConfig, SnapshotConfig
 from .dataset import DataError, parse_docs, read_data
 from .dataset_report import dataset_report
-from .form import PASTED, PageError, generate_temperature, parse_documents, parse_settings
+from .form import PASTED, PageError, generate_temperature, parse_documents, parse_engine, parse_settings
 from .inference import sample
 from .optimizer import HorizonError
 from .recorder import Recorder, sample_record, step_graph
@@ -82,12 +83,14 @@ class Session:
     """One run on the page: set up, then train, extend and generate in small calls; every call returns lines."""
 
     def __init__(self, form: dict, documents: bytes | None = None, name: str = PASTED, data=None):
-        self.form, self.documents, self.name = dict(form), documents, name  # what a saved run is rebuilt from
         config, train, self.sample_config = parse_settings(form)
+        engine = parse_engine(form)
+        self.form = {**form, "engine": engine}  # what a saved run is rebuilt from, its engine always named
+        self.documents, self.name = documents, name
         raw, docs = read_documents(documents, name, data)
         self.data_sha256 = hashlib.sha256(raw).hexdigest()
         self.dataset_report = dataset_report(raw, config.block_size, name)  # what the documents do to the model
-        self.run = Run.setup(config, train, docs=docs)
+        self.run = Run.setup(config, train, docs=docs, engine=engine)
         self.recorder = Recorder(self.run, snapshot_config(self.run), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate
         self.lines = self.header()  # everything printed so far
@@ -109,11 +112,16 @@ class Session:
         trainer = self.run.trainer
         return {"step": trainer.step, "num_steps": trainer.num_steps, "at_horizon": trainer.step >= trainer.num_steps}
 
-    def train(self, steps: int) -> dict:
-        """Up to `steps` more steps, never past the horizon; a non-finite loss stops with the model as it was."""
+    def train(self, steps: int, seconds: float | None = None) -> dict:
+        """Up to `steps` more steps, never past the horizon; a non-finite loss stops with the model as it was.
+
+        With `seconds`, no new step starts once that much time has passed (at least one runs): the page asks for
+        about a frame's worth of steps per call, however fast the engine, and still gets every step's line.
+        """
         trainer = self.run.trainer
         todo = max(0, min(int(steps), trainer.num_steps - trainer.step))
         done, error = [], None
+        deadline = None if seconds is None else time.perf_counter() + float(seconds)
 
         def on_step(step, loss):
             done.append({"step": step + 1, "loss": loss, "learning_rate": trainer.learning_rate(step),
@@ -123,6 +131,8 @@ class Session:
             for _ in range(todo):
                 self.recorder.train(1, on_step=on_step)
                 self.lines.append(done[-1]["line"])
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
         except NonFiniteLossError as e:
             error = (f"Training stopped at {e}. The model is as it was after step {trainer.step}; "
                      "lower the learning rate and press Reset, or Generate from the model as it is.")
@@ -197,7 +207,8 @@ class Session:
         """The graph the last step built (its document's), as the autograd scene reports it; before any step,
         the first step's. The graph's shape depends on the config and the document's token count only, never on
         the weights: each count is built once (building it costs about as much as a training step), on the
-        weights of step 0 (the run's own may have diverged: a learning rate too high for them)."""
+        weights of step 0 (the run's own may have diverged: a learning rate too high for them). A run on the float
+        engine builds no graph: `engine` says which engine trained the run; the size is the Value graph's."""
         r = self.run
         step = max(r.trainer.step - 1, 0)
         doc = r.docs[step % len(r.docs)]
@@ -206,7 +217,7 @@ class Session:
             engine = ScalarEngine(r.config, r.train_config, r.tokenizer.vocab_size, random.Random(r.train_config.seed))
             with gc_paused():
                 self._graphs[n] = step_graph(engine, r.tokenizer, doc, r.config.block_size)
-        return {"step": step + 1, **self._graphs[n], "doc": doc}
+        return {"step": step + 1, **self._graphs[n], "doc": doc, "engine": r.engine.name}
 
     @from_the_weights
     def sample(self, temperature, seed: int) -> dict:

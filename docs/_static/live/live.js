@@ -57,6 +57,7 @@ function setUp(panel) {
     }
     upload.disabled = run.exists || busy;
     locked.hidden = !run.exists;
+    form.elements.engine.disabled = run.exists || busy; // a select cannot be read-only
     progress.hidden = state !== "loading";
     showHorizon();
     if (state === "paused") say((notice ? `${notice} ` : "") + (run.pending?.sampling
@@ -97,7 +98,9 @@ function setUp(panel) {
 
   function settings() {
     const values = {};
-    for (const input of form.querySelectorAll(".mg-live-settings input")) values[input.name] = input.value;
+    for (const input of form.querySelectorAll(".mg-live-settings input, .mg-live-settings select")) {
+      values[input.name] = input.value;
+    }
     return values;
   }
 
@@ -115,18 +118,18 @@ function setUp(panel) {
 
   // --- the estimate: parameters and time, from the reader's measured speed where known, else the benchmark ---
 
-  function measuredSpeed() {
-    try { return Number(localStorage.getItem(SPEED_KEY)) || null; } catch { return null; }
+  function measuredSpeed(engine) { // per engine: one engine's speed says nothing of the other's
+    try { return Number(localStorage.getItem(`${SPEED_KEY}-${engine}`)) || null; } catch { return null; }
   }
 
   const duration = (seconds) => seconds < 90 ? `${Math.max(1, Math.round(seconds))} s`
     : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
 
   function showEstimate(p) {
-    const perNode = measuredSpeed();
+    const perNode = measuredSpeed(p.engine);
     const perStep = perNode ? perNode * p.mean_nodes : p.bench_seconds_per_step;
-    const where = perNode ? "at your browser's measured speed" : "on the benchmark's machine (CPython; a browser takes longer)";
-    estimate.textContent = `${p.num_params.toLocaleString("en")} parameters; about ${perStep.toFixed(2)} s a step ${where}: ` +
+    const where = perNode ? "at your browser's measured speed" : `on the benchmark's machine (CPython, the ${p.engine} engine; a browser takes longer)`;
+    estimate.textContent = `${p.num_params.toLocaleString("en")} parameters; about ${Math.round(perStep * 1000)} ms a step ${where}: ` +
       `${p.num_steps.toLocaleString("en")} steps in about ${duration(p.num_steps * perStep)}.` +
       (p.level === "ok" ? "" : ` ${p.level === "refuse" ? "Too large for this page" : "Large"}: ${p.message}.`);
   }
@@ -149,18 +152,29 @@ function setUp(panel) {
   function rememberSpeed() {
     const perSecond = run.stepsPerSecond();
     if (!perSecond || !plan) return;
-    try { localStorage.setItem(SPEED_KEY, String(1 / perSecond / plan.mean_nodes)); } catch { /* no storage */ }
+    try { localStorage.setItem(`${SPEED_KEY}-${plan.engine}`, String(1 / perSecond / plan.mean_nodes)); }
+    catch { /* no storage */ }
   }
 
   // --- drawing ---
 
-  let frame = 0; // one redraw per frame, however many steps arrived: layout is the main thread's cost here
+  // One redraw per DRAW_EVERY_MS at most, however many steps arrived (a fast engine brings dozens a second): the
+  // transcript's layout and the curves are the main thread's cost here, and both grow with the run.
+  const DRAW_EVERY_MS = 100;
+  let frame = 0, drawnAt = 0, unshown = ""; // lines that arrived since the last redraw
+  function showLines() {
+    if (unshown) transcript.append(document.createTextNode(unshown));
+    unshown = "";
+  }
   function drawSoon() {
-    if (!frame) frame = requestAnimationFrame(() => {
+    if (frame) return;
+    frame = setTimeout(() => requestAnimationFrame(() => {
       frame = 0;
+      drawnAt = performance.now();
+      showLines();
       transcript.scrollTop = transcript.scrollHeight;
       if (run.exists) drawCurves(curves, run.history, run.status.num_steps, run.status.vocab_size);
-    });
+    }), Math.max(0, drawnAt + DRAW_EVERY_MS - performance.now()));
   }
 
   function showHorizon() {
@@ -173,19 +187,20 @@ function setUp(panel) {
     if (at) $('[data-live="horizon-text"]').textContent = run.horizonReason();
   }
 
-  run.addEventListener("state", (e) => showState(e.detail));
+  run.addEventListener("state", (e) => { showLines(); showState(e.detail); }); // an action's end shows all it printed
   run.addEventListener("phase", (e) => { if (e.detail) say(e.detail); });
   run.addEventListener("progress", ({ detail: { loaded, total } }) => {
     progress.max = total;
     progress.value = loaded;
   });
   run.addEventListener("lines", (e) => {
-    transcript.append(document.createTextNode(e.detail.map((l) => l + "\n").join("")));
+    unshown += e.detail.map((l) => l + "\n").join("");
     drawSoon();
     markPrinter(e.detail[e.detail.length - 1]);
   });
   run.addEventListener("reset", () => {
     transcript.textContent = "";
+    unshown = "";
     rate.textContent = "";
     horizon.hidden = true;
     curves.replaceChildren();

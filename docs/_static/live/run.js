@@ -1,10 +1,13 @@
-// The reader's run, one per tab: driven a step per call in the worker, saved (store.js) after every action so it
+// The reader's run, one per tab: driven a few steps per call in the worker, saved (store.js) after every action so it
 // follows the reader from page to page, bit for bit (microgpt.live.Session.save/restore).
 // The live panel and every page's run bar drive it; scenes listen to its "step" events.
 import { runtime, PageError } from "./runtime.js";
 import * as store from "./store.js";
 
 const STOP_GRACE_MS = 1000; // Stop lets the call in flight end this long, then ends the worker (and restores)
+// Steps per call: as many as fit this long (at least one); every step's line comes back, and the run is saved after
+// each call, so a reload loses at most this much training while a save's cost stays a small share of it.
+const CALL_SECONDS = 0.1;
 
 /** A model between the page's warning and its limit: the reader confirms before it is set up. */
 export class ConfirmNeeded extends PageError {
@@ -216,16 +219,18 @@ class LiveRun extends EventTarget {
       this.setPhase(`Training: step ${this.status.step + 1} of ${total}` +
         (rate ? ` at ${rate.toFixed(rate < 1 ? 2 : 1)} steps/s` : ""));
       this.pending = { train: left, thenSample }; // if Stop has to end the worker, Resume goes on from the save
-      const result = await this.rt.call("live.train", [1]);
+      const result = await this.rt.call("live.train", [Math.min(left, this.status.num_steps - this.status.step),
+        CALL_SECONDS]);
       this.pending = null;
       Object.assign(this.status, { step: result.step, num_steps: result.num_steps });
       for (const s of result.steps) { this.history.push([s.loss, s.learning_rate]); this.stamps.push(performance.now()); }
+      // saved before it is shown: a reload or a Stop loses at most the call in flight, never a step the reader saw
+      if (result.steps.length) await this.save();
       this.print(result.lines);
       this.emit("step", this.status);
       left -= result.steps.length;
       if (result.error) throw new PageError({ field: "learning-rate", message: result.error });
       if (!result.steps.length) break;
-      await this.save(); // every step: a reload or a Stop loses at most the step in flight
     }
     if (this.status.step >= this.status.num_steps) this.emit("horizon", this.status);
     if (thenSample) await this.sample(null);

@@ -66,8 +66,10 @@ export async function create({ stage, options, data, source }) {
       ? `backward() visited ${done} of ${nodes.length} nodes; the last, ${visiting.label || visiting.op} ` +
         `(grad ${visiting.grad.toPrecision(3)}), added its grad times each local derivative to its children. `
       : `${data.expression}: forward values. `) +
-      (source.live ? `Your run's step ${g.step} (on “${g.doc}”): its loss is the root of ` :
-        `One real training step (“${g.doc}”): its loss is the root of `) +
+      (!source.live ? `One real training step (“${g.doc}”): its loss is the root of `
+        : g.engine === "floats" ? `Your run trains on the float engine, which builds no graph; its step ${g.step} ` +
+          `(on “${g.doc}”), as the original's Value graph computes it: its loss is the root of `
+        : `Your run's step ${g.step} (on “${g.doc}”): its loss is the root of `) +
       `a graph of ${g.nodes.toLocaleString("en")} Values, ` +
       `${g.edges.toLocaleString("en")} edges, ${g.depth.toLocaleString("en")} deep.`;
     view.requestRender();

@@ -46,14 +46,20 @@ def _transcript(path: Path) -> dict:
 
 
 def _bench(path: Path) -> dict:
-    engines = json.loads(path.read_text(encoding="utf-8"))["engines"]
-    original, port, numpy = (e["us_per_step"] for e in engines)  # bench.py writes them in this order
+    bench = json.loads(path.read_text(encoding="utf-8"))
+    original, port, numpy = (e["us_per_step"] for e in bench["engines"][:3])  # bench.py writes them first, in order
     steps = TrainConfig().num_steps
-    return {"original_train_minutes": (original * steps / 60e6, ".1f"),
-            "port_train_minutes": (port * steps / 60e6, ".1f"), "numpy_train_s": (numpy * steps / 1e6, ".1f"),
-            "original_s_per_step": (original / 1e6, ".2f"), "port_s_per_step": (port / 1e6, ".2f"),
-            "numpy_ms_per_step": (numpy / 1e3, ".1f"), "port_vs_original": (original / port, ".1f"),
-            "numpy_vs_port": (port / numpy, ",.0f"), "numpy_vs_original": (original / numpy, ",.0f")}
+    figures = {"original_train_minutes": (original * steps / 60e6, ".1f"),
+               "port_train_minutes": (port * steps / 60e6, ".1f"), "numpy_train_s": (numpy * steps / 1e6, ".1f"),
+               "original_s_per_step": (original / 1e6, ".2f"), "port_s_per_step": (port / 1e6, ".2f"),
+               "numpy_ms_per_step": (numpy / 1e3, ".1f"), "port_vs_original": (original / port, ".1f"),
+               "numpy_vs_port": (port / numpy, ",.0f"), "numpy_vs_original": (original / numpy, ",.0f")}
+    for row in bench.get("runtimes", []):  # the engines the browser runs, in CPython and under Pyodide
+        if row["engine"] == "floats":
+            figures["floats_vs_port_cpython"] = (row["speedup_cpython"], ".0f")
+            figures["floats_vs_port_pyodide"] = (row["speedup_pyodide"], ".0f")
+            figures["floats_pyodide_ms_per_step"] = (row["pyodide_node_us_per_step"] / 1e3, ".1f")
+    return figures
 
 
 def _graph(path: Path) -> dict:

@@ -26,6 +26,7 @@ from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
 from ..sections import section_of
+from .figures import sources
 from .shared import add_html_node, reference_lines, section_doc, track_docs
 
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
@@ -46,6 +47,7 @@ class LiveDirective(SphinxDirective):
         text = "The live panel trains the port in your browser; it needs the HTML version of this site."
         node += nodes.paragraph(text, text)
         self.set_source_info(node)
+        self.env.note_dependency(str(sources(self.env.srcdir, self.config)["bench"][0]))  # the engine's speed-up
         self.env.microgpt_live_docs = getattr(self.env, "microgpt_live_docs", set()) | {self.env.docname}
         return [node]
 
@@ -57,6 +59,20 @@ def print_lines(lines: tuple[str, ...]) -> list[int]:
 
 FIELD_NOTES = {"temperature": "for Run's final samples; Generate has its own"}  # what a field applies to, on the page
 QUICK_STEPS = 100  # the short preset: a run that shows the loss falling in well under a minute
+
+
+def engine_field(speedup: float | None) -> str:
+    """The engine: the page's two (a select, the page's choice first), and why one would pick either."""
+    from ..form import PAGE_ENGINES
+
+    options = "".join(f'<option value="{name}">{html.escape(name)}: {html.escape(text)}</option>'
+                      for name, text in PAGE_ENGINES.items())
+    faster = f"{speedup:.0f} times faster in the benchmark's browser runtime" if speedup else "much faster"
+    why = (f"Both print the same transcript, byte for byte: floats is {faster}, scalar is the original's own "
+           "autograd, the one the autograd scene counts.")
+    return (f'<div class="mg-live-field mg-live-engine"><label for="mg-live-engine"><code>--engine</code></label>'
+            f'<select id="mg-live-engine" name="engine" aria-describedby="mg-live-engine-help">{options}</select>'
+            f'<span class="mg-live-help" id="mg-live-engine-help">{html.escape(why)}</span></div>')
 
 
 def form_fields() -> str:
@@ -80,15 +96,22 @@ def form_fields() -> str:
     return "".join(fields)
 
 
+def duration(seconds: float) -> str:
+    """A time as the page says it (live.js's `duration` says it the same way)."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def default_estimate() -> str:
     """The default run's size and time on the benchmark's machine: the estimate the page shows before any load."""
     from ..live import plan
 
     p = plan({})
-    return (f"{p['num_params']:,} parameters; about {p['bench_seconds_per_step']:.2f} s a step on the benchmark's "
-            f"machine (CPython; a browser takes longer): {QUICK_STEPS} steps in about "
-            f"{QUICK_STEPS * p['bench_seconds_per_step']:.0f} s, {p['num_steps']:,} in about "
-            f"{p['num_steps'] * p['bench_seconds_per_step'] / 60:.0f} min.")
+    per_step = p["bench_seconds_per_step"]
+    return (f"{p['num_params']:,} parameters; about {per_step * 1000:.0f} ms a step on the benchmark's machine "
+            f"(CPython, the {p['engine']} engine; a browser takes longer): {QUICK_STEPS} steps in about "
+            f"{duration(QUICK_STEPS * per_step)}, {p['num_steps']:,} in about {duration(p['num_steps'] * per_step)}.")
 
 
 def visit_live_html(self, node):
@@ -104,6 +127,8 @@ def visit_live_html(self, node):
         printers.append(f'<li data-line="{n}"><a class="mg-ln" href="{uri}#L{n}" aria-label="line {n}">{n}</a>'
                         f'<code>{html.escape(lines[n - 1].strip())}</code></li>')
     size = runtime["total_bytes"] / 1e6
+    bench_path, read_bench = sources(builder.srcdir, builder.config)["bench"]
+    speedup = read_bench(bench_path).get("floats_vs_port_pyodide", (None,))[0] if bench_path.is_file() else None
     default_temperature = SampleConfig().temperature
     self.body.append(f'''
 <section class="mg-live" data-live-state="idle" aria-labelledby="mg-live-title"
@@ -141,7 +166,7 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
 <p class="mg-live-locked" data-live="locked" hidden>These settings belong to your run:
 <strong>Reset to change the settings.</strong></p>
 <fieldset class="mg-live-settings"><legend>Settings (the options of <code>microgpt run</code>)</legend>
-{form_fields()}</fieldset>
+{form_fields()}{engine_field(speedup)}</fieldset>
 <fieldset class="mg-live-docs"><legend>Documents (the original's <code>input.txt</code>)</legend>
 <label for="mg-live-documents">One document per line; leave empty for names.txt
 (at most {MAX_DOCUMENTS_BYTES:,} bytes)</label>
