@@ -105,9 +105,10 @@ def duration(seconds: float) -> str:
 
 def default_estimate() -> str:
     """The default run's size and time on the benchmark's machine: the estimate the page shows before any load."""
+    from ..form import PAGE_ENGINE
     from ..live import plan
 
-    p = plan({})
+    p = plan({"engine": PAGE_ENGINE})
     per_step = p["bench_seconds_per_step"]
     return (f"{p['num_params']:,} parameters; about {per_step * 1000:.0f} ms a step on the benchmark's machine "
             f"(CPython, the {p['engine']} engine; a browser takes longer): {QUICK_STEPS} steps in about "
