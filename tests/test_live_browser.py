@@ -164,8 +164,18 @@ def test_a_bad_setting_and_bad_documents_each_get_one_message(live, webgl):
     page.wait("error")
     assert page.error() == "--n-embd: 10 is not divisible by n_head=4"
     assert page.page.get_attribute('[name="n-embd"]', "aria-invalid") == "true"
+    assert page.page.locator('.mg-live-field:has([name="n-embd"]) [data-live="error"]').is_visible()  # beside it
     assert page.transcript() == ""
-    page.fill(n_embd=16)
+    page.press("A quick run: 100 steps")  # keeps what the reader typed: the same message, nothing trained
+    page.wait("error")
+    assert page.error() == "--n-embd: 10 is not divisible by n_head=4" and page.transcript() == ""
+    assert page.page.input_value('[name="n-embd"]') == "10" and page.page.input_value('[name="steps"]') == "100"
+    page.fill(n_embd=16, steps=1000)
+    page.page.fill('[name="generate-temperature"]', "0")
+    page.press("Generate")
+    page.wait("error")
+    assert page.page.locator('.mg-live-controls:has([name="generate-temperature"]) [data-live="error"]').is_visible()
+    page.page.fill('[name="generate-temperature"]', "0.5")
     page.page.fill('[name="documents"]', " \n\t \n")
     page.press("Train 1 step")
     page.wait("error")

@@ -131,6 +131,7 @@ API = {
     "train": lambda steps, seconds=None: current().train(steps, seconds),
     "extend": lambda num_steps: current().extend(num_steps),
     "generate": lambda temperature: current().generate(temperature),
+    "check_temperature": generate_temperature,  # before Generate sets up a run it would not sample from
     "start_sampling": lambda: current().start_sampling(),
     "document": lambda name: current().document(name),
     "trace": lambda word, step=None: current().trace(word, step),

@@ -28,6 +28,8 @@ function setUp(panel) {
   const upload = form.elements.upload;
   const stopButton = $('button[data-action="stop"]');
   const stopHome = stopButton.parentElement;
+  const errorHome = document.createComment("the error box's place when no field is named");
+  errorBox.before(errorHome);
   const run = liveRun();
   let uploaded = null; // {name, bytes} of an uploaded file that is not valid UTF-8 (Python says why)
   let confirmed = null; // the action to repeat once the reader confirms a large model
@@ -80,11 +82,14 @@ function setUp(panel) {
       say("Waiting for you to confirm the model's size.");
       return;
     }
-    const field = error.field && form.elements[error.field];
+    const field = error.field && (form.elements[error.field] ?? panel.querySelector(`#mg-live-${error.field}`));
     if (field && field.setAttribute) {
       field.setAttribute("aria-invalid", "true");
       if (field.closest(".mg-live-more")) more.open = true;
-    }
+      // the message goes beside its field, which may be far from the button pressed; the field comes into view
+      (field.closest(".mg-live-field, .mg-live-controls") ?? field.parentElement).append(errorBox);
+      field.scrollIntoView({ block: "center", behavior: "instant" });
+    } else errorHome.after(errorBox);
     errorBox.textContent = field ? `${labelOf(error.field)}: ${error.message}` : error.message;
     errorBox.hidden = false;
     say(error.field === "learning-rate" && error.message.startsWith("Training stopped") ? error.message
@@ -246,13 +251,26 @@ function setUp(panel) {
     let work = null;
     if (action === "run") work = async () => { await ensureRun(yes); await run.train(Infinity, true); };
     else if (action === "preset") {
+      // the quick run keeps what the reader typed (Run checks it) and sets only --steps; the original's full run
+      // is the original's settings, and says which of the reader's it put back
+      const full = button.dataset.preset === "original";
+      const changed = [];
       for (const input of form.querySelectorAll(".mg-live-settings input")) {
-        input.value = input.name === "steps" ? String(steps) : input.dataset.default;
+        const value = input.name === "steps" ? String(steps) : full ? input.dataset.default : input.value;
+        if (input.name !== "steps" && input.value.trim() !== value) changed.push(`--${input.name}`);
+        input.value = value;
       }
+      if (changed.length) say(`The original's settings are back for ${changed.join(", ")}.`);
       work = async () => { await ensureRun(yes); await run.train(Infinity, true); };
     } else if (action === "train") work = async () => { await ensureRun(yes); await run.train(steps); };
     else if (action === "resume") work = () => run.resume();
-    else if (action === "generate") work = async () => { await ensureRun(yes); await run.sample(temperature.value); };
+    else if (action === "generate") {
+      work = async () => {
+        await run.rt.call("live.check_temperature", [temperature.value]); // a bad one sets up no run
+        await ensureRun(yes);
+        await run.sample(temperature.value);
+      };
+    }
     else if (action === "extend") work = () => run.extend();
     else if (action === "reset") {
       work = async () => {

@@ -81,10 +81,10 @@ class ExerciseDirective(SphinxDirective):
         node += question
         for i, hint in enumerate(ex.hints, 1):
             part = exercise_part(role="hint", classes=["mg-exercise-hint"])
-            part += self.parse_text_to_nodes(f"**Hint {i}.** " + ex.render(hint, facts))
+            part += self.parse_text_to_nodes(f"**Hint {i}.**\n\n" + ex.render(hint, facts))  # a fence starts a line
             node += part
         part = exercise_part(role="solution", classes=["mg-exercise-solution"])
-        part += self.parse_text_to_nodes("**Solution.** " + ex.render(ex.solution, facts))
+        part += self.parse_text_to_nodes("**Solution.**\n\n" + ex.render(ex.solution, facts))
         node += part
         self.env.microgpt_exercise_docs = getattr(self.env, "microgpt_exercise_docs", set()) | {self.env.docname}
         return [node]

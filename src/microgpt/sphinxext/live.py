@@ -144,7 +144,8 @@ run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_
 <code>http://127.0.0.1:8000/live.html</code>.</p>
 <div class="mg-live-controls mg-live-start" role="group" aria-label="Start a run">
 <button type="button" data-action="preset" data-steps="{QUICK_STEPS}">A quick run: {QUICK_STEPS} steps</button>
-<button type="button" data-action="preset" data-steps="{TrainConfig().num_steps}">The original's full run:
+<button type="button" data-action="preset" data-preset="original" data-steps="{TrainConfig().num_steps}">
+The original's full run:
 {TrainConfig().num_steps:,} steps</button>
 <button type="button" data-action="stop" hidden>Stop</button>
 </div>
