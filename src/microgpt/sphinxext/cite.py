@@ -61,7 +61,15 @@ class CiteDirective(SphinxDirective):
         return [box]
 
 
+def citation_roles(app, pagename, templatename, context, doctree):
+    """The bibliography's entries are the items of docutils' `role="list"` (its `doc-biblioentry` role is
+    deprecated in DPUB-ARIA 1.1, and a list of anything but list items fails axe's aria-required-children)."""
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup_cite(app):
+    app.connect("html-page-context", citation_roles)
     app.add_config_value("microgpt_further_reading", {}, "env", types=[dict],
                          description='section id (or "*" for every section) -> [(title, url), ...] that explain it')
     app.add_directive("microgpt-cite", CiteDirective)
