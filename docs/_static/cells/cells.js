@@ -224,10 +224,12 @@ class Cell {
     }
     this.state = "stopped";
     if (this.live) { this.live.trim(); this.show(printed(this.live)); } // every write so far, drawn or not
+    const above = cells.indexOf(this) > 0 ? ": run the cells above again before this one" : "";
     this.output.append(block("stderr mg-cell-stopped", "Stopped. What it printed is kept above. The cells' Python " +
-      "was restarted, so the names the cells of this page defined are gone: run the cells above again before this one."));
+      `was restarted, so the names the cells of this page defined are gone${above}.`));
     this.restoreButton.disabled = false;
-    this.say(`Stopped in ${Math.round(performance.now() - started)} ms.`);
+    // the time from the press to a stopped runtime (not how long the cell ran)
+    this.say(`Stopped ${Math.round(performance.now() - started)} ms after you pressed Stop.`);
     this.runButton.focus();
     rt.load().catch(() => {}); // a fresh worker, ready for the next Run
   }
