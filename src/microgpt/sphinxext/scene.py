@@ -101,6 +101,8 @@ class SceneDirective(SphinxDirective):
             raise self.error(f"scene {name!r} draws a {kind!r} snapshot; {snapshot} is a "
                              f"{doc['metadata']['kind']!r} snapshot")
         options = {**self.own_page_options(name), **self.options}
+        if "controls" in options and "controls" not in self.options:  # another page's: its code is not on this one
+            options["controls"] = re.sub(r", or hover a line[^.]*", "", options["controls"])
         lines = ""
         if "lines" in options:
             try:
