@@ -108,8 +108,9 @@ def finished_build(builds: dict, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def site() -> Path:
-    return Path("/work/wt-int/docs/_build/html")
+def site(site_builds) -> Path:
+    """The site, built once per test session from scratch with -n -W."""
+    return finished_build(site_builds, "a")
 
 
 @pytest.fixture(scope="session")

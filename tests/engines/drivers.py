@@ -128,6 +128,9 @@ class Firefox(Driver):
     def fill(self, selector, text):
         self.send("fill", selector=selector, text=str(text))
 
+    def type(self, selector, text):
+        self.send("type", selector=selector, text=str(text))
+
     def click(self, selector):
         self.send("click", selector=selector)
 
@@ -208,6 +211,14 @@ class WebKit(Driver):
         element.clear()
         element.send_keys(str(text))
 
+    def type(self, selector, text):
+        """Into a code editor (contenteditable): select all, then type as a reader does."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        self.element(selector).click()
+        ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(text).perform()
+
     def click(self, selector):
         self.element(selector).click()
 
@@ -254,6 +265,11 @@ class Chromium(Driver):
 
     def fill(self, selector, text):
         self.page.fill(selector, str(text))
+
+    def type(self, selector, text):
+        self.page.click(selector)
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(text)
 
     def click(self, selector):
         self.page.click(selector)

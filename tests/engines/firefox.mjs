@@ -2,7 +2,7 @@
 // for tests/engines/drivers.py: one JSON command a line on stdin, one JSON answer a line on stdout.
 //   node firefox.mjs '{"webgl": true, "proxy": 8123}'
 //   {"op": "open", "url": ..., "width": 1280, "height": 900}  a fresh page at that size (the last one is closed)
-//   {"op": "goto", "url": ...} | {"op": "eval", "fn": "(a) => ...", "args": [...]} | {"op": "fill", "selector", "text"}
+//   {"op": "goto", "url": ...} | {"op": "eval", "fn": "(a) => ...", "args": [...]} | {"op": "fill" | "type", "selector", "text"}
 //   {"op": "click", "selector"} | {"op": "screenshot", "selector"} (base64 PNG) | {"op": "problems"} | {"op": "quit"}
 // Console errors of the page and its workers, uncaught errors and unhandled rejections are kept for "problems".
 import readline from "node:readline";
@@ -39,6 +39,13 @@ const ops = {
   eval: async ({ fn, args = [] }) => page.evaluate(`(${fn})(...${JSON.stringify(args)})`),
   fill: async ({ selector, text }) => { await page.locator(selector).setTimeout(30_000).fill(text); },
   click: async ({ selector }) => { await page.locator(selector).setTimeout(30_000).click(); },
+  type: async ({ selector, text }) => { // into a code editor (contenteditable): select all, then type as a reader does
+    await page.locator(selector).setTimeout(30_000).click();
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyA");
+    await page.keyboard.up("Control");
+    await page.keyboard.type(text);
+  },
   screenshot: async ({ selector }) => {
     const element = await page.waitForSelector(selector, { timeout: 30_000 });
     return Buffer.from(await element.screenshot()).toString("base64");
