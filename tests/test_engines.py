@@ -107,7 +107,9 @@ def test_runnable_cells_reproduce_their_build_output_and_stop_works(engine, serv
         assert (cell_state(engine, i), cell_output(engine, i).rstrip("\n")) == ("done", built.rstrip("\n")), cell
     last = cells[-1]
     engine.click(f"#{last} .mg-cell-edit")
-    engine.type(f"#{last} .cm-content", "print('first')\nwhile True: pass")  # the code editor, once loaded
+    editor = f"#{last} .cm-content, #{last} textarea"  # the code editor, or the plain field it falls back to
+    engine.wait(f"() => !!document.querySelector('{editor}')")  # loaded on the first edit
+    engine.type(editor, "print('first')\nwhile True: pass")
     engine.click(f"#{last} .mg-cell-run")
     engine.wait(f"() => document.getElementById('{last}').dataset.liveState === 'running'")
     engine.wait(f"() => document.getElementById('{last}').querySelector('[data-live=output]').innerText"

@@ -187,6 +187,10 @@ class WebKit(Driver):
         new tab would, then load url at this size."""
         self.harvest()
         if self.driver.current_url.startswith("http"):
+            # cleared from a page of the site that runs nothing: the page left behind saves its run as it goes
+            # (visibilitychange), which would otherwise put a key back after the clear
+            origin = "/".join(self.driver.current_url.split("/")[:3])
+            self.driver.get(f"{origin}/_static/live/runtime.json")
             self.driver.execute_script("sessionStorage.clear()")
         self.driver.set_window_rect(0, 0, width, height)
         self.driver.get(url)
@@ -217,7 +221,10 @@ class WebKit(Driver):
         from selenium.webdriver.common.keys import Keys
 
         self.element(selector).click()
-        ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(text).perform()
+        actions = ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
+        for i, line in enumerate(text.split("\n")):  # WebKit's driver types "\n" as nothing: Enter is a key
+            actions = (actions.send_keys(Keys.ENTER) if i else actions).send_keys(line)
+        actions.perform()
 
     def click(self, selector):
         self.element(selector).click()

@@ -129,3 +129,13 @@ export function runtime(name = "run") {
   if (!shared.has(name)) shared.set(name, new Runtime());
   return shared.get(name);
 }
+
+// WebKit (Safari, WebKitGTK) keeps a page it leaves in its back/forward cache with its workers suspended, and a
+// suspended worker can hold the run's IndexedDB store, so the next page's saves and restores wait for ever (seen in
+// WebKitGTK 2.50: a second visit to the live page stuck at "Setting up the model"). A page that goes away ends its
+// workers (the run is saved after every call, so nothing is lost), and one shown again from that cache reloads.
+addEventListener("pagehide", (event) => {
+  if (!event.persisted) return;
+  for (const rt of shared.values()) rt.worker?.terminate();
+});
+addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
