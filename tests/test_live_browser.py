@@ -360,6 +360,7 @@ def test_a_model_too_large_is_refused_and_a_slow_one_stops_within_2_s(live, devi
     assert f"at most {limits.MAX_NODES:,}" in page.error() and page.transcript() == ""
     assert page.page.locator('[data-live="estimate"]').text_content().startswith("12,654,592 parameters")
     page.fill(n_embd=SLOW["n_embd"], n_layer=SLOW["n_layer"], steps=20)
+    page.page.select_option('[name="engine"]', "scalar")  # the Value graph: a step of seconds
     page.press("Train 10 steps")
     page.wait("idle")  # a question, not an error
     confirm = page.page.locator('[data-live="confirm"]')

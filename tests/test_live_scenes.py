@@ -134,7 +134,7 @@ def test_any_word_and_any_temperature(live, run):  # noqa: F811
     page.page.wait_for_function("([f, s]) => f.querySelector('.mg-readout').textContent"
                                 ".startsWith(`“quinn” at step ${s}`)", arg=[figure.element_handle(), step],
                                 timeout=LOAD_TIMEOUT)
-    assert message.text_content() == ""
+    page.page.wait_for_function("m => m.textContent === ''", arg=message.element_handle(), timeout=LOAD_TIMEOUT)
 
     page.page.goto(page.page.url.replace("tokenizer.html", "inference.html"))
     figure = scene(page, "sampling")
