@@ -269,7 +269,7 @@ def test_mount_and_unmount_thirty_times_leaks_nothing(server, chromium):
             memory = page.evaluate("() => window.mounted.memory()")
             baseline = baseline or memory
             assert memory == baseline  # each mount makes the same, no more
-            page.evaluate("() => window.scrollTo(0, 0)")  # far away: the scene is disposed
+            page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")  # far away: disposed
             wait_state(figure, ["idle"])
             assert page.evaluate("() => window.mounted.memory()") == {"geometries": 0, "textures": 0}
             assert page.locator("figure.mg-scene canvas").count() == 0
