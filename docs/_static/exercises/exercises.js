@@ -196,7 +196,8 @@ class Exercise {
 async function yourRun() {
   const { liveRun } = await import("../live/run.js");
   const run = liveRun();
-  if (!run.exists && !(await run.restoreSaved())) throw new Error("your run could not be restored on this page");
+  if (!run.exists) await run.restoreSaved(); // queued behind any restore under way (the run bar's, on load)
+  if (!run.exists) throw new Error("your run could not be restored on this page");
 }
 
 // --- summaries, export, import -----------------------------------------------------------------------------------
