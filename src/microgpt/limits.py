@@ -5,6 +5,7 @@ step's time and memory grow with its graph. The live page checks a model against
 it up (the CLI runs any size: it only says what the page would), and estimates a run from the site's benchmark.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -66,11 +67,19 @@ class Plan:
         return {**self.__dict__, "max_nodes": MAX_NODES, "warn_nodes": WARN_NODES, "max_depth": MAX_DEPTH}
 
 
+@functools.cache
+def bench() -> dict:
+    """The benchmark the build read, read once per process (every plan asks it)."""
+    return json.loads(resources.files("microgpt").joinpath(BENCH).read_text(encoding="utf-8"))
+
+
+@functools.cache
 def bench_seconds_per_node() -> float:
-    """The scalar port's time per graph node on the benchmark's machine (its default model on names.txt)."""
+    """The scalar port's time per graph node on the benchmark's machine (its default model on names.txt), worked
+    out once per process: it reads names.txt, and the page plans on every change of a setting."""
     from .dataset import load_docs, resolve_data_path
 
-    engines = json.loads(resources.files("microgpt").joinpath(BENCH).read_text(encoding="utf-8"))["engines"]
+    engines = bench()["engines"]
     port = next(e for e in engines if "scalar port" in e["name"])
     config = GPTConfig()
     docs = load_docs(resolve_data_path())
@@ -81,8 +90,7 @@ def bench_seconds_per_node() -> float:
 
 def engine_speedup(engine: str) -> float:
     """How many times faster than the scalar port `engine` ran in the benchmark (CPython, the same run)."""
-    runtimes = json.loads(resources.files("microgpt").joinpath(BENCH).read_text(encoding="utf-8"))["runtimes"]
-    return next((r["speedup_cpython"] for r in runtimes if r["engine"] == engine), 1.0)
+    return next((r["speedup_cpython"] for r in bench()["runtimes"] if r["engine"] == engine), 1.0)
 
 
 def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int, engine: str = "scalar") -> Plan:
