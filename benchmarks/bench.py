@@ -31,6 +31,7 @@ import numpy
 from microgpt.reference import edited_source
 
 ROOT = Path(__file__).resolve().parent.parent
+OPEN_SETTINGS = "document.querySelector('.mg-live-more').open = true"  # the settings sit behind the presets
 
 
 def step_times(cmd: list[str], cwd: Path) -> tuple[list[float], str]:
@@ -191,6 +192,7 @@ def live_page_timings(site: Path, data: Path, steps: int) -> list[dict]:
             context = browser.new_context()
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+            page.evaluate(OPEN_SETTINGS)
             page.fill('[name="steps"]', str(steps))
             page.select_option('[name="engine"]', engine)
             page.evaluate("""() => { window.longest = 0; window.step1 = null; window.last = null;
@@ -253,6 +255,7 @@ def engine_timings(site: Path, steps: int = 100) -> dict:
             browser = driver(display.display, proxy.port, True)
             try:
                 browser.open(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+                browser.js(f"() => {{ {OPEN_SETTINGS} }}")
                 browser.fill('[name="steps"]', steps)
                 browser.fill('[name="samples"]', 0)
                 browser.js(ENGINE_CLOCK)
