@@ -26,9 +26,9 @@ export async function create({ stage, data, manifest }) {
     const rate = d.learning_rate;
     const n = loss.length;
     const { uniform, bigram } = d.yardsticks; // bigram: null when no document is left to score it on
-    const finite = loss.filter(Number.isFinite);
-    const lo = Math.min(uniform, ...finite) - 0.1;
-    const hi = Math.max(uniform, ...finite) + 0.1;
+    const finite = [...loss.filter(Number.isFinite), uniform, ...(bigram === null ? [] : [bigram])];
+    const lo = Math.min(...finite) - 0.1;
+    const hi = Math.max(...finite) + 0.1;
     const maxRate = Math.max(...rate.filter(Number.isFinite), 1e-12);
     const X = (step) => 0.08 + (0.9 * step) / Math.max(n, 1);
     const Y = (v) => 0.38 + (0.46 * (Math.min(Math.max(v, lo), hi) - lo)) / (hi - lo); // the top rows: legend

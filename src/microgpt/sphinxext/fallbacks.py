@@ -31,8 +31,8 @@ def training(doc: dict, vocab: dict) -> str:
     sticks = doc["yardsticks"]
     uniform, bigram = sticks["uniform"], sticks["bigram"]
     steps = list(range(1, len(loss) + 1))
-    finite = [x for x in loss if math.isfinite(x)] or [0.0]
-    y0, y1 = min(min(finite), uniform) - 0.1, max(max(finite), uniform) + 0.1
+    finite = [x for x in loss if math.isfinite(x)] + [uniform] + ([] if bigram is None else [bigram])
+    y0, y1 = min(finite) - 0.1, max(finite) + 0.1
     avg = np.convolve(np.nan_to_num(loss, nan=uniform), np.ones(25) / 25, mode="valid").tolist()
     top, bottom = (40, 30, 560, 170), (40, 230, 560, 60)
     legend = f"dashed: uniform guessing, -ln(1/{vocab['vocab_size']}) = {uniform:.2f}"
