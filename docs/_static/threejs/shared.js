@@ -300,7 +300,7 @@ export function polyline(points, color, { dashed = false, dotted = false, width 
     if (run.length > 1) {
       const geometry = new THREE.BufferGeometry().setFromPoints(run.map((p) => new THREE.Vector3(...p)));
       const material = dashed || dotted
-        ? new THREE.LineDashedMaterial({ color, linewidth: width, ...(dotted ? { dashSize: 0.003, gapSize: 0.006 }
+        ? new THREE.LineDashedMaterial({ color, linewidth: width, ...(dotted ? { dashSize: 0.005, gapSize: 0.004 }
           : { dashSize: 0.015, gapSize: 0.012 }) })
         : new THREE.LineBasicMaterial({ color, linewidth: width });
       const line = new THREE.Line(geometry, material);

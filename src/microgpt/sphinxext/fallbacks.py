@@ -34,12 +34,13 @@ def training(doc: dict, vocab: dict) -> str:
     finite = [x for x in loss if math.isfinite(x)] + [uniform] + ([] if bigram is None else [bigram])
     y0, y1 = min(finite) - 0.1, max(finite) + 0.1
     avg = np.convolve(np.nan_to_num(loss, nan=uniform), np.ones(25) / 25, mode="valid").tolist()
-    top, bottom = (40, 30, 560, 170), (40, 230, 560, 60)
-    legend = f"dashed: uniform guessing, -ln(1/{vocab['vocab_size']}) = {uniform:.2f}"
+    top, bottom = (40, 42, 560, 160), (40, 230, 560, 60)
+    legend = [f"dashed: uniform guessing, -ln(1/{vocab['vocab_size']}) = {uniform:.2f}"]
     lines = f'<polyline class="mg-fb-base" points="{_level(uniform, len(loss), y0, y1, top)}"/>'
     if bigram is not None:
-        legend += f"; dotted: a bigram model, {bigram:.2f} on {sticks['held_out']:,} names it never counted"
+        legend.append(f"dotted: a bigram model, {bigram:.2f} on {sticks['held_out']:,} names it never counted")
         lines += f'<polyline class="mg-fb-bigram" points="{_level(bigram, len(loss), y0, y1, top)}"/>'
+    legend_svg = "".join(f'<text x="40" y="{23 + 12 * i}">{html.escape(text)}</text>' for i, text in enumerate(legend))
     return (
         '<svg class="mg-fallback-svg" viewBox="0 0 620 310" role="img" aria-label="Loss and learning rate per step">'
         f'<polyline class="mg-fb-raw" points="{_polyline(steps, loss, 1, len(loss), y0, y1, top)}"/>'
@@ -47,7 +48,7 @@ def training(doc: dict, vocab: dict) -> str:
         f"{lines}"
         f'<polyline class="mg-fb-lr" points="{_polyline(steps, lr, 1, len(loss), 0, max(lr or [1]), bottom)}"/>'
         f'<text x="40" y="10">loss (y: {y0:.2f} to {y1:.2f})</text>'
-        f'<text x="40" y="24">{html.escape(legend)}</text>'
+        f"{legend_svg}"
         f'<text x="40" y="225">learning rate, {max(lr or [0]):g} to 0</text>'
         f'<text x="40" y="305">step 1</text><text x="600" y="305" text-anchor="end">step {len(loss)}</text>'
         "</svg>")
