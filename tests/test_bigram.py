@@ -107,7 +107,7 @@ def test_the_static_picture_shows_the_yardsticks(site):
     svg = picture(doc, vocab)
     sticks = doc["yardsticks"]
     assert svg.count('class="mg-fb-bigram"') == 1 and svg.count('class="mg-fb-base"') == 1
-    assert f"-ln(1/{vocab['vocab_size']}) = {sticks['uniform']:.2f}" in svg
+    assert f"−ln(1/{vocab['vocab_size']}) = {sticks['uniform']:.2f}" in svg
     assert f"a bigram model, {sticks['bigram']:.2f} on {sticks['held_out']:,} names it never counted" in svg
     doc["yardsticks"]["bigram"] = None
     assert "mg-fb-bigram" not in picture(doc, vocab) and "bigram" not in picture(doc, vocab)

@@ -35,7 +35,7 @@ def training(doc: dict, vocab: dict) -> str:
     y0, y1 = min(finite) - 0.1, max(finite) + 0.1
     avg = np.convolve(np.nan_to_num(loss, nan=uniform), np.ones(25) / 25, mode="valid").tolist()
     top, bottom = (40, 42, 560, 160), (40, 230, 560, 60)
-    legend = [f"dashed: uniform guessing, -ln(1/{vocab['vocab_size']}) = {uniform:.2f}"]
+    legend = [f"dashed: uniform guessing, −ln(1/{vocab['vocab_size']}) = {uniform:.2f}"]
     lines = f'<polyline class="mg-fb-base" points="{_level(uniform, len(loss), y0, y1, top)}"/>'
     if bigram is not None:
         legend.append(f"dotted: a bigram model, {bigram:.2f} on {sticks['held_out']:,} names it never counted")
