@@ -609,6 +609,57 @@ def test_tab_reaches_the_training_scene_within_ten_stops(server, webgl_browser, 
     page.context.close()
 
 
+def drawn_yardsticks(figure) -> dict:
+    """The training scene's yardsticks as drawn: name -> (its loss, the share of the canvas's width its row shows in
+    its warm colour, on a picture without the labels) and the legend's text, checked to be in view, none faded."""
+    figure.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # drawn
+    drawn = figure.evaluate("f => f.mgScene.yardsticks()")
+    stage = figure.locator(".mg-scene-stage")
+    stage.evaluate("s => { s.querySelector('.mg-labels').style.visibility = 'hidden'; }")
+    image = Image.open(io.BytesIO(figure.locator("canvas").screenshot())).convert("RGB")
+    stage.evaluate("s => { s.querySelector('.mg-labels').style.visibility = ''; }")
+    width, height = image.size
+    out = {}
+    for name, line in drawn.items():  # red (uniform guessing) and orange (the bigram): nothing else drawn is warm
+        row = round(line["y"] * height)
+        warm = sum(any(r > g + 60 and r > b + 60 for r, g, b in (image.getpixel((x, y)) for y in
+                                                                 range(max(row - 2, 0), min(row + 3, height))))
+                   for x in range(width))
+        out[name] = (line["value"], warm / width)
+    legend = figure.locator(".mg-label.mg-yardstick")
+    texts = legend.all_text_contents()
+    assert all(legend.nth(i).is_visible() for i in range(legend.count()))
+    assert figure.locator(".mg-label.mg-yardstick.mg-crowded").count() == 0  # none faded by a label it would cover
+    return {**out, "legend": " / ".join(texts)}
+
+
+@pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
+@pytest.mark.parametrize("width", [390, 1440])
+def test_the_training_scene_shows_the_losss_yardsticks(site, server, chromium, webgl, width):
+    """A reader opens the training page: the scene draws uniform guessing and the bigram (the page's cell's
+    figure, from the snapshot) as lines across the steps, with a legend that gives both; without WebGL, its
+    static picture does."""
+    sticks = json.loads((site / "_snapshots" / "training.json").read_text(encoding="utf-8"))["yardsticks"]
+    page, errors = reader(chromium(webgl), width, f"{server}/sections/training.html")
+    figure = page.locator('figure[data-scene="training"]')
+    figure.scroll_into_view_if_needed()
+    if webgl:
+        wait_state(figure, ["live"])
+        page.wait_for_timeout(300)
+        drawn = drawn_yardsticks(figure)
+        assert drawn["uniform"][0] == sticks["uniform"] and drawn["bigram"][0] == sticks["bigram"]
+        assert drawn["uniform"][1] > 0.3 and drawn["bigram"][1] > 0.2, drawn  # a line across the plot, each
+        assert f"= {sticks['uniform']:.2f}" in drawn["legend"] and f"bigram model, {sticks['bigram']:.2f}" in \
+            drawn["legend"]
+    else:
+        wait_state(figure, ["fallback"])
+        picture = figure.locator(".mg-scene-fallback svg")
+        assert picture.is_visible() and picture.locator("polyline.mg-fb-bigram").get_attribute("points")
+        assert f"a bigram model, {sticks['bigram']:.2f} on {sticks['held_out']:,} names" in picture.text_content()
+    assert errors == []
+    page.context.close()
+
+
 NO_SIDEWAYS = """() => {
   const out = [];
   const article = document.querySelector("article") || document.body;

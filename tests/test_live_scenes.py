@@ -7,6 +7,7 @@ Every test fails on a console error, an uncaught page error or a request to anot
 import json
 
 import pytest
+from test_browser import drawn_yardsticks
 from test_live_browser import LEGS, LOAD_TIMEOUT, live  # noqa: F401  (fixtures)
 
 SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "training", "adam", "sampling"]
@@ -72,6 +73,7 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
             assert figure.get_attribute("data-state") == "fallback"
             assert "the run recorded when this site was built" in figure.locator("[data-caption-source]").inner_text()
             assert not figure.locator(".mg-caption-controls").is_visible()  # no controls there to speak of
+        assert scene(page, "training").locator(".mg-scene-fallback polyline.mg-fb-bigram").count() == 1
         return
     switch = page.page.locator(".mg-source")
     assert switch.is_visible() and "your run (step 30)" in switch.text_content()
@@ -87,6 +89,13 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
         assert "Drawn from your run, trained 30 of 30 steps." in caption and "recorded" not in caption, caption
     assert most <= 4  # the context cap holds
     assert "Your run's step 30 (on " in readout(scene(page, "autograd"))
+    # the yardsticks of your run: the bigram counted on the 30 names it trains on (the worker's document, which
+    # is CPython's byte for byte, above), not the recorded run's 1000
+    sticks = json.loads(worker["training.json"])["yardsticks"]
+    assert sticks["counted"] == 30
+    drawn = drawn_yardsticks(scene(page, "training"))
+    assert drawn["bigram"][0] == sticks["bigram"] and drawn["uniform"][0] == sticks["uniform"]
+    assert drawn["bigram"][1] > 0.2 and f"bigram model, {sticks['bigram']:.2f}" in drawn["legend"], drawn
     assert page.page.locator("#mg-step-range").get_attribute("max") == "30"
 
     page.page.locator('.mg-source input[value="recorded"]').check()
@@ -94,6 +103,9 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
     page.page.wait_for_function("f => f.dataset.source === 'recorded' && f.dataset.state === 'live'",
                                 arg=figure.element_handle(), timeout=LOAD_TIMEOUT)
     assert "step 1000" in readout(figure)
+    recorded = page.page.evaluate("fetch('_snapshots/training.json').then(r => r.json())")["yardsticks"]
+    assert recorded["counted"] == 1000 and recorded["bigram"] != sticks["bigram"]
+    assert drawn_yardsticks(figure)["bigram"][0] == recorded["bigram"]
 
 
 def type_word(figure, word):

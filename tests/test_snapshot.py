@@ -142,7 +142,11 @@ MUTATIONS = {
     "wrong type": (lambda d: d.__setitem__("loss", "low"), "$.loss: 'low' is not of type 'array'"),
     "NaN": (lambda d: d["loss"].__setitem__(3, math.nan), "$.loss[3]: 'NaN' is not of type 'number'"),
     "format version": (lambda d: d["metadata"].__setitem__("format_version", 1),
-                       "$.metadata.format_version: 2 was expected"),
+                       "$.metadata.format_version: 3 was expected"),
+    "no yardsticks": (lambda d: d.pop("yardsticks"), "$: 'yardsticks' is a required property"),
+    "a yardstick missing": (lambda d: d["yardsticks"].pop("bigram"), "$.yardsticks: 'bigram' is a required property"),
+    "a negative loss": (lambda d: d["yardsticks"].__setitem__("bigram", -1),
+                        "$.yardsticks.bigram: -1 is less than or equal to the minimum of 0"),
 }
 
 

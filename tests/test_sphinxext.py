@@ -245,7 +245,7 @@ def mutate(path, fn):
     (".. scene:: training\n   :alt:\n", 'invalid option value: (option: "alt"; value: None)', None),
     (".. scene:: training\n   :lines: 190-210\n", ":lines: line range '190-210' is outside 1-200", None),
     (".. scene:: training\n",
-     "snapshot _snapshots/training.json has format_version 1; this site reads format_version 2",
+     "snapshot _snapshots/training.json has format_version 1; this site reads format_version 3",
      lambda d: d["metadata"].__setitem__("format_version", 1)),
     (".. scene:: training\n", "snapshot _snapshots/training.json: $.loss[0]: '<NaN>' is not of type 'number'",
      lambda d: d["loss"].__setitem__(0, float("nan"))),

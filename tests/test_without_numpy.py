@@ -7,7 +7,7 @@ from microgpt.cli import main
 
 SCALAR_PATH = ("config", "dataset", "tokenizer", "autograd", "parameters", "model", "optimizer", "training",
                "inference", "scalar", "float_engine", "run", "cli", "live", "sections", "reference", "trace",
-               "recorder", "snapshot", "exercises")
+               "recorder", "snapshot", "exercises", "bigram")
 
 
 def test_numpy_is_really_blocked():

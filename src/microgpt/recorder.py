@@ -22,6 +22,7 @@ from bisect import bisect
 from itertools import accumulate
 
 from .autograd import Value, topological_order
+from .bigram import yardsticks
 from .config import ConfigError, SampleConfig, SnapshotConfig
 from .inference import draw, sample
 from .model import softmax
@@ -218,6 +219,7 @@ class Recorder:
         self.weights = {}  # checkpoint step -> every weight, flat in `params` order
         self.fits = []  # the PCA chain: (step, (mean, basis, ratio)) at each regular checkpoint
         self._autograd = None
+        self._yardsticks = None  # (horizon, the yardsticks for it): a live run's horizon may be extended
         self._keep()
 
     @property
@@ -332,6 +334,14 @@ class Recorder:
     def temperatures(self) -> list[float]:
         return sorted({*self.snap.temperatures, self.sample.temperature})
 
+    def training_record(self) -> dict:
+        """Every step's loss, learning rate and document, and the yardsticks for the run's horizon (bigram.py)."""
+        horizon = self.run.trainer.num_steps
+        if self._yardsticks is None or self._yardsticks[0] != horizon:
+            r = self.run
+            self._yardsticks = (horizon, yardsticks(r.tokenizer, r.docs, r.config.block_size, horizon))
+        return {**self.training, "yardsticks": self._yardsticks[1]}
+
     def autograd(self) -> dict:
         if self._autograd is None:
             self._autograd = autograd_record(self.run)
@@ -356,7 +366,7 @@ class Recorder:
                 raise KeyError(f"no checkpoint at step {step}; checkpoints: {self.checkpoints()}")
             return self.checkpoint(step)
         builders = {"manifest.json": self.manifest, "embeddings.json": self.embeddings,
-                    "training.json": lambda: self.training, "adam.json": lambda: self.adam,
+                    "training.json": self.training_record, "adam.json": lambda: self.adam,
                     "inference.json": self.inference, "autograd.json": self.autograd}
         if name not in builders:
             raise KeyError(f"no snapshot file {name!r}")

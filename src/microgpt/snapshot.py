@@ -4,7 +4,8 @@
 documents into canonical JSON, checks them and writes them. Files (each with a `metadata` block;
 `manifest.json` lists them all):
 
-- training.json: loss, learning rate and document of every step;
+- training.json: loss, learning rate and document of every step, and two yardsticks for the loss: uniform
+  guessing and a bigram model counted on the run's names, scored on names it never trains on (`microgpt.bigram`);
 - embeddings.json: wte of every checkpoint projected to 3D with one PCA basis (recorder.py says which);
 - checkpoints/step-NNNN.json: every weight, exact (repr of each float, not rounded), and a full forward trace of
   each probe word at that step;
@@ -37,7 +38,7 @@ from .sections import REFERENCE_SHA256
 from .tokenizer import Tokenizer
 from .trace import trace, word_tokens
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SIGNIFICANT_DIGITS = 4
 
 

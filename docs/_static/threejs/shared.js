@@ -17,6 +17,7 @@ export const COLORS = {
   argmax: 0x2f7d6d,
   bar: 0x8a9bb8,
   grid: 0xb8bec8,
+  bigram: 0xd35400,
 };
 
 export const isDark = () =>
@@ -292,17 +293,18 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
 }
 
 /** A line through points [[x, y, z], ...]; non-finite points break the line instead of breaking the scene. */
-export function polyline(points, color, { dashed = false, width = 1 } = {}) {
+export function polyline(points, color, { dashed = false, dotted = false, width = 1 } = {}) {
   const group = new THREE.Group();
   let run = [];
   const flush = () => {
     if (run.length > 1) {
       const geometry = new THREE.BufferGeometry().setFromPoints(run.map((p) => new THREE.Vector3(...p)));
-      const material = dashed
-        ? new THREE.LineDashedMaterial({ color, dashSize: 0.015, gapSize: 0.012, linewidth: width })
+      const material = dashed || dotted
+        ? new THREE.LineDashedMaterial({ color, linewidth: width, ...(dotted ? { dashSize: 0.005, gapSize: 0.004 }
+          : { dashSize: 0.015, gapSize: 0.012 }) })
         : new THREE.LineBasicMaterial({ color, linewidth: width });
       const line = new THREE.Line(geometry, material);
-      if (dashed) line.computeLineDistances();
+      if (dashed || dotted) line.computeLineDistances();
       group.add(line);
     }
     run = [];

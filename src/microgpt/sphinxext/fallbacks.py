@@ -5,8 +5,6 @@ import math
 
 import numpy as np
 
-BASELINE = math.log(27)  # -ln(1/27): the loss of uniform guessing over the 27 tokens
-
 
 def _polyline(xs, ys, x0, x1, y0, y1, box) -> str:
     """SVG points of the finite (x, y) pairs mapped into box = (left, top, width, height)."""
@@ -20,23 +18,37 @@ def _polyline(xs, ys, x0, x1, y0, y1, box) -> str:
     return " ".join(points)
 
 
-def training(doc: dict) -> str:
-    """Loss per step with its moving average and the -ln(1/27) baseline; the learning rate beneath."""
+def _level(y: float, n: int, y0, y1, box) -> str:
+    """A horizontal line at loss y across the n steps."""
+    return _polyline([1, n], [y, y], 1, n, y0, y1, box)
+
+
+def training(doc: dict, vocab: dict) -> str:
+    """Loss per step with its moving average and the two yardsticks (uniform guessing, the bigram); the learning
+    rate beneath."""
     loss = [x if isinstance(x, (int, float)) else math.nan for x in doc["loss"]]
     lr = doc["learning_rate"]
+    sticks = doc["yardsticks"]
+    uniform, bigram = sticks["uniform"], sticks["bigram"]
     steps = list(range(1, len(loss) + 1))
-    finite = [x for x in loss if math.isfinite(x)] or [0.0]
-    y0, y1 = min(min(finite), BASELINE) - 0.1, max(max(finite), BASELINE) + 0.1
-    avg = np.convolve(np.nan_to_num(loss, nan=BASELINE), np.ones(25) / 25, mode="valid").tolist()
-    top, bottom = (40, 10, 560, 190), (40, 230, 560, 60)
-    base_y = _polyline([1, len(loss)], [BASELINE, BASELINE], 1, len(loss), y0, y1, top)
+    finite = [x for x in loss if math.isfinite(x)] + [uniform] + ([] if bigram is None else [bigram])
+    y0, y1 = min(finite) - 0.1, max(finite) + 0.1
+    avg = np.convolve(np.nan_to_num(loss, nan=uniform), np.ones(25) / 25, mode="valid").tolist()
+    top, bottom = (40, 42, 560, 160), (40, 230, 560, 60)
+    legend = [f"dashed: uniform guessing, −ln(1/{vocab['vocab_size']}) = {uniform:.2f}"]
+    lines = f'<polyline class="mg-fb-base" points="{_level(uniform, len(loss), y0, y1, top)}"/>'
+    if bigram is not None:
+        legend.append(f"dotted: a bigram model, {bigram:.2f} on {sticks['held_out']:,} names it never counted")
+        lines += f'<polyline class="mg-fb-bigram" points="{_level(bigram, len(loss), y0, y1, top)}"/>'
+    legend_svg = "".join(f'<text x="40" y="{23 + 12 * i}">{html.escape(text)}</text>' for i, text in enumerate(legend))
     return (
         '<svg class="mg-fallback-svg" viewBox="0 0 620 310" role="img" aria-label="Loss and learning rate per step">'
         f'<polyline class="mg-fb-raw" points="{_polyline(steps, loss, 1, len(loss), y0, y1, top)}"/>'
         f'<polyline class="mg-fb-avg" points="{_polyline(steps[24:], avg, 1, len(loss), y0, y1, top)}"/>'
-        f'<polyline class="mg-fb-base" points="{base_y}"/>'
+        f"{lines}"
         f'<polyline class="mg-fb-lr" points="{_polyline(steps, lr, 1, len(loss), 0, max(lr or [1]), bottom)}"/>'
-        f'<text x="40" y="8">loss (y: {y0:.2f} to {y1:.2f}); dashed: -ln(1/27) = {BASELINE:.3f}</text>'
+        f'<text x="40" y="10">loss (y: {y0:.2f} to {y1:.2f})</text>'
+        f"{legend_svg}"
         f'<text x="40" y="225">learning rate, {max(lr or [0]):g} to 0</text>'
         f'<text x="40" y="305">step 1</text><text x="600" y="305" text-anchor="end">step {len(loss)}</text>'
         "</svg>")

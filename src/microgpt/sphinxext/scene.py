@@ -156,7 +156,7 @@ class SceneDirective(SphinxDirective):
     def fallback(self, name: str, doc: dict, manifest: dict, path: Path) -> str:
         vocab = manifest["vocabulary"]
         if name == "training":
-            return fallbacks.training(doc)
+            return fallbacks.training(doc, vocab)
         if name == "embeddings":
             return fallbacks.embeddings(doc, vocab)
         if name == "sampling":
