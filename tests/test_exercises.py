@@ -1,11 +1,13 @@
 """Every exercise: its worked solution passes, a typical wrong answer fails with its own message, bad input errs."""
 
+import ast
 import json
 import re
 from collections import Counter
 
 import pytest
 
+from conftest import ROOT
 from microgpt import exercises
 from microgpt.config import GPTConfig
 from microgpt.exercises import Context, check
@@ -169,3 +171,15 @@ def test_the_starter_code_is_wrong_in_words(exercise_id):
     exercise = exercises.get(exercise_id)
     result = check(exercise_id, exercise.starter)
     assert result.result == "wrong" and "None" in result.message, result
+
+
+def test_no_exercise_types_a_line_number_of_the_original():
+    """An exercise cites a line by its text (sections.line_of), so a typed number cannot drift from the original."""
+    typed = re.compile(r"\b[Ll]ines? \d")
+    for path in sorted((ROOT / "src" / "microgpt" / "exercises").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(
+            n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body and isinstance(n.body[0], ast.Expr)}
+        found = [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                 and isinstance(n.value, str) and id(n) not in docstrings and typed.search(n.value)]
+        assert not found, f"{path.name}: typed line numbers {found}; write line_of(text of the line) instead"

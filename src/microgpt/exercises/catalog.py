@@ -3,12 +3,12 @@
 import ast
 import math
 import sys
-from importlib import resources
 
 from ..autograd import Value
 from ..model import softmax
 from ..optimizer import Adam, learning_rate_at
 from ..parameters import state_dict_shapes
+from ..sections import line_of, original_lines
 from . import code, experiments
 from .kinds import Exercise, Misconception, choice, number, text_answer
 
@@ -17,7 +17,7 @@ OUTCOMES = experiments.OUTCOMES
 
 def original_imports() -> list[str]:
     """The modules the original imports, read from its source."""
-    tree = ast.parse(resources.files("microgpt").joinpath("data/microgpt.py").read_text(encoding="utf-8"))
+    tree = ast.parse("\n".join(original_lines()))
     return [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
 
 
@@ -155,7 +155,8 @@ add(Exercise(
 add(Exercise(
     "preamble-shuffle", "code", "The seeded shuffle",
     "Write `shuffled(docs, seed)`: the names in the order the original trains on them with that seed "
-    "(lines 12 and 20). Run it twice with the same seed: the order must be the same.",
+    f"(lines {line_of('random.seed(42)')} and {line_of('random.shuffle(docs)')}). Run it twice with the same seed: "
+    "the order must be the same.",
     ("`random.seed(seed)` fixes the stream; `random.shuffle(docs)` then always makes the same order.",
      "Shuffle a copy and return it; `random.Random(seed)` is a generator of your own with the same stream."),
     "```python\ndef shuffled(docs, seed):\n    docs = list(docs)\n    random.Random(seed).shuffle(docs)\n"
@@ -194,7 +195,7 @@ add(Exercise(
 
 add(Exercise(
     "dataset-docs-from", "code", "Reading the file",
-    "Write `docs_from(text)`: the list of documents line 19 makes from the file's text.",
+    f"Write `docs_from(text)`: the list of documents line {line_of('docs = [l.strip()')} makes from the file's text.",
     ("Strip the text, split it on newlines, strip each line.", "Drop lines that are empty once stripped."),
     "```python\ndef docs_from(text):\n    return [l.strip() for l in text.strip().split('\\n') if l.strip()]\n```",
     lambda c: {}, lambda answer, facts: code.check_docs_from(answer), label="Your code",
@@ -221,7 +222,7 @@ add(Exercise(
 
 add(Exercise(
     "tokenizer-encode", "code", "Encode a name",
-    "Write `encode(name, uchars)`: the name's token ids, as line 157 builds them.",
+    f"Write `encode(name, uchars)`: the name's token ids, as line {line_of('tokens = [BOS] +')} builds them.",
     ("A character's id is its index in `uchars`; BOS is `len(uchars)`.", "BOS goes on both sides."),
     "```python\ndef encode(name, uchars):\n    BOS = len(uchars)\n    return [BOS] + [uchars.index(ch) for ch in name]"
     " + [BOS]\n```", lambda c: {}, lambda answer, facts: code.check_encode(answer), label="Your code",
@@ -263,7 +264,8 @@ add(Exercise(
 # --- parameters ----------------------------------------------------------------------------------------------
 add(Exercise(
     "parameters-num-params", "number", "Count the parameters",
-    "How many parameters does the model have? Work it out from the shapes (line 89 prints it).",
+    "How many parameters does the model have? Work it out from the shapes "
+    f"(line {line_of('num params:')} prints it).",
     ("wte and lm_head: vocab_size × n_embd each; wpe: block_size × n_embd.",
      "Per layer: four n_embd × n_embd attention matrices, and the MLP's 4·n_embd × n_embd twice."),
     "**{num_params}** = 2·{vocab_size}·{n_embd} + {block_size}·{n_embd} + 4·{n_embd}² + 2·4·{n_embd}².",
@@ -341,7 +343,8 @@ add(Exercise(
 # --- optimizer -----------------------------------------------------------------------------------------------
 add(Exercise(
     "optimizer-adam", "code", "One Adam update",
-    "Write `adam_update(p, grad, m, v, step, lr)`: one step of lines 177–181 for one parameter "
+    "Write `adam_update(p, grad, m, v, step, lr)`: one step of "
+    f"lines {line_of('m[i] = beta1')}–{line_of('p.data -= lr_t')} for one parameter "
     "(beta1 = 0.85, beta2 = 0.99, eps = 1e-8); return the new `(p, m, v)`.",
     ("m and v are running averages: `m = beta1 * m + (1 - beta1) * grad`, likewise v with grad².",
      "Bias-correct with `1 - beta ** (step + 1)`, then `p -= lr * m_hat / (v_hat ** 0.5 + eps)`."),
@@ -364,7 +367,8 @@ add(Exercise(
 
 add(Exercise(
     "optimizer-no-zero-grad", "experiment", "Forget to clear the gradients",
-    "Delete line 182, `p.grad = 0`: every step's gradients now add to all the earlier ones. Over the first steps, "
+    f"Delete line {line_of('p.grad = 0')}, `p.grad = 0`: every step's gradients now add to all the earlier ones. "
+    "Over the first steps, "
     f"will the mean loss be higher, lower or about the same (within {experiments.SAME})?",
     ("`backward()` adds to `.grad`, it never overwrites.",
      "After k steps each parameter's gradient is the sum of k steps' gradients: old names keep pushing."),
@@ -387,7 +391,8 @@ add(Exercise(
 
 add(Exercise(
     "training-lr-600", "number", "The learning rate at step 600",
-    "The learning rate decays linearly (line 175). What is `lr_t` at step = {step} (counting from 0)?",
+    f"The learning rate decays linearly (line {line_of('lr_t = learning_rate')}). "
+    "What is `lr_t` at step = {step} (counting from 0)?",
     ("`lr_t = learning_rate * (1 - step / num_steps)`.",),
     "{learning_rate} × (1 − {step}/{num_steps}) = **{lr:.6g}**.", schedule_facts, number("lr", 1e-6, misconceptions=[
         Misconception(lambda f: f["growing"], "{answer} is the part already used up: the rate decays, "
@@ -395,7 +400,8 @@ add(Exercise(
 
 add(Exercise(
     "training-position-loss", "code", "The loss of one position",
-    "Write `position_loss(logits, target)`: the cross-entropy at one position (lines 166–167), a `Value`. The "
+    "Write `position_loss(logits, target)`: the cross-entropy at one position "
+    f"(lines {line_of('probs = softmax(logits)')}–{line_of('loss_t = -probs')}), a `Value`. The "
     "model's `softmax` is there to use (in a notebook: `from microgpt.model import softmax`).",
     ("Probabilities by softmax, then the probability of the target.", "The loss is −log of it."),
     "```python\ndef position_loss(logits, target):\n    probs = softmax(logits)\n"
@@ -417,7 +423,8 @@ add(Exercise(
     "Set the learning rate ten times higher. Over the first steps, will the mean loss be higher, lower or about "
     f"the same (within {experiments.SAME}) as with the original's rate?",
     ("Adam moves every parameter by about the learning rate at each step, whatever its gradient.",
-     "Compare a step of ten times the rate with the size of the weights themselves (line 80 draws them with a "
+     "Compare a step of ten times the rate with the size of the weights themselves "
+     f"(line {line_of('matrix = lambda')} draws them with a "
      "small standard deviation)."),
     "Each Adam step moves every parameter by about the learning rate; at ten times the rate a single step is "
     "larger than the initial weights themselves, so the model overshoots what each name teaches it, step after "
@@ -439,7 +446,8 @@ add(Exercise(
 # --- inference -----------------------------------------------------------------------------------------------
 add(Exercise(
     "inference-temperature", "number", "Temperature sharpens",
-    "Logits [2, 1, 0] at temperature 0.5: what is the probability of the first token (line 195)?",
+    "Logits [2, 1, 0] at temperature 0.5: what is the probability of the first token "
+    f"(line {line_of('softmax([l / temperature')})?",
     ("Divide each logit by the temperature, then softmax.",),
     "softmax([4, 2, 0])[0] = **{p:.4f}** (at temperature 1 it would be {p1:.4f}): a low temperature sharpens.",
     temperature_facts, number("p", 0.005, misconceptions=[Misconception(
