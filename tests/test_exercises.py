@@ -20,7 +20,7 @@ WRONG = {
     "preamble-third-party": ("imports", "modules it imports"),
     "preamble-shuffle": ("def shuffled(docs, seed):\n    return sorted(docs)\n", "sorted"),
     "preamble-seed": (None, "but it was"),
-    "dataset-num-docs": (20000, "too low"),
+    "dataset-num-docs": (1, "every name"),
     "dataset-longest": (16, "block size"),
     "dataset-docs-from": ("def docs_from(text):\n    return [l.strip() for l in text.split('\\n')]\n", "empty name"),
     "tokenizer-vocab-size": (26, "counts the characters only"),
@@ -47,7 +47,7 @@ WRONG = {
                        "bias correction"),
     "optimizer-first-step": (1e-6, "plain gradient descent"),
     "optimizer-no-zero-grad": (None, "but it was"),
-    "training-untrained-loss": ("ln", "ln 27 exactly"),
+    "training-untrained-loss": ("p_uniform", "probability uniform guessing gives"),
     "training-lr-600": (0.006, "already used up"),
     "training-position-loss": ("def position_loss(logits, target):\n    m = max(l.data for l in logits)\n"
                                "    exps = [(l - m).exp() for l in logits]\n"
@@ -87,7 +87,7 @@ def solution_of(exercise, facts: dict):
            "parameters-nearest": "nearest", "inference-scene-draw": "letter", "inference-temperature": "p",
            "optimizer-first-step": "move", "training-untrained-loss": "loss", "training-lr-600": "lr",
            "model-kv-cache": "keys", "autograd-graph-nodes": "nodes", "parameters-fc1": "fc1",
-           "preamble-third-party": "third_party", "dataset-num-docs": "num_docs", "dataset-longest": "longest",
+           "preamble-third-party": "third_party", "dataset-num-docs": "fraction", "dataset-longest": "longest",
            "tokenizer-vocab-size": "vocab_size", "tokenizer-bos": "BOS", "parameters-num-params": "num_params"}
     return facts[key[exercise.id]]
 
@@ -96,8 +96,6 @@ def wrong_of(exercise, facts: dict):
     answer, _ = WRONG[exercise.id]
     if exercise.kind == "experiment":
         return next(c for c in exercise.choices if c != facts["outcome"])
-    if answer == "ln":
-        return round(facts["uniform"], 2)
     if isinstance(answer, str) and answer in facts:
         value = facts[answer]
         return round(value, 6) if isinstance(value, float) else value

@@ -55,7 +55,8 @@ def cache_facts(c) -> dict:
 
 def untrained_facts(c) -> dict:
     v = c.run.tokenizer.vocab_size
-    return {"loss": c.untrained_loss(), "uniform": math.log(v), "vocab_size": v}
+    return {"loss": c.untrained_loss(), "uniform": math.log(v), "vocab_size": v, "doc": c.run.docs[0],
+            "p_uniform": 1 / v}
 
 
 def schedule_facts(c) -> dict:
@@ -169,7 +170,8 @@ add(Exercise(
     "Change `random.seed(42)` to the next seed and train both runs for a few steps. Compared with the original, "
     f"will the mean loss of those steps be higher, lower, or about the same (within {experiments.SAME_OTHER_NAMES})?",
     ("The seed changes the order of the names and every initial weight, but not what the model is or how it "
-     "learns.", "In the first steps the loss is still close to that of uniform guessing, whatever the weights."),
+     "learns.", "Both runs start near the loss of uniform guessing and learn the same common letters first; what "
+     "differs is which names their steps happen to read."),
     "A different seed gives other names in another order and other small random weights; the press of Check "
     "trained both runs and shows what the mean losses were. What stays fixed is the model and how it learns: "
     "the loss falls the same way, from the same starting level.",
@@ -178,11 +180,20 @@ add(Exercise(
 
 # --- dataset -------------------------------------------------------------------------------------------------
 add(Exercise(
-    "dataset-num-docs", "number", "How many names",
-    "How many documents (names) does the dataset hold? Guess within 10% how long a list of first names is, then "
-    "compare with the first line the original prints (`num docs`).",
-    ("Each non-blank line of names.txt is one document.", "The first line of the transcript is `num docs: …`."),
-    "**{num_docs}** names, one per line.", docs_facts, number("num_docs", 0.1, relative=True)))
+    "dataset-num-docs", "number", "How much of the data training reads",
+    f"Training runs {{num_steps}} steps, one name each (line {line_of('doc = docs[step % len(docs)]')}). What "
+    "fraction of the dataset's names does it read? The first line the original prints, `num docs`, says how many "
+    "there are. Within 10%.",
+    ("Each non-blank line of names.txt is one document; the transcript's first line counts them.",
+     "One name per step: the number of steps over the number of names."),
+    "{num_steps} / {num_docs} = **{fraction:.3f}**: training reads about one entry in {every:.0f}, each once, and "
+    "never sees the rest. What it learns must carry over to names it never read (the training page measures how "
+    "well).", lambda c: {**docs_facts(c), "num_steps": c.run.train_config.num_steps,
+                         "fraction": c.run.train_config.num_steps / len(c.run.docs),
+                         "every": len(c.run.docs) / c.run.train_config.num_steps},
+    number("fraction", 0.1, relative=True, misconceptions=[Misconception(
+        lambda f: 1.0, "{answer} would be every name: {num_steps} steps of one name each read only a part of the "
+        "{num_docs}", 0.05)])))
 
 add(Exercise(
     "dataset-longest", "number", "The longest name",
@@ -243,7 +254,8 @@ add(Exercise(
     "autograd-graph-nodes", "number", "How big is one step's graph",
     "How many `Value` nodes does one training step's graph hold, from the parameters to the loss? Predict within "
     "25%.",
-    ("Each of the ~4,000 parameters is a leaf; every +, *, exp, log makes one more node.",
+    ("The parameters the name's positions read are leaves, and so is every constant; every +, *, exp, log makes "
+     "one more node.",
      "A position's forward pass does a few thousand multiplications; a name has several positions."),
     "**{nodes}** nodes for the name `{doc}` ({leaves} of them leaves). Every operation of every position is kept "
     "until backward has used it.", graph_facts, number("nodes", 0.25, relative=True, misconceptions=[
@@ -380,14 +392,16 @@ add(Exercise(
 # --- training ------------------------------------------------------------------------------------------------
 add(Exercise(
     "training-untrained-loss", "number", "The untrained loss",
-    "Before any update, what loss does step 1 print? Predict to within 0.05.",
+    "Before any update, what loss does step 1 print? Predict to within 0.1.",
     ("An untrained model spreads its probability almost evenly over the {vocab_size} tokens.",
-     "The loss of uniform guessing is −ln(1/{vocab_size}) = ln {vocab_size}."),
-    "Uniform guessing gives ln {vocab_size} = {uniform:.4f}; the recorded run's step 1 printed **{loss:.4f}**: the "
-    "small random weights make the probabilities a little uneven, and on average that costs a little.",
-    untrained_facts, number("loss", 0.05, misconceptions=[Misconception(
-        lambda f: f["uniform"], "close, but {answer} is ln {vocab_size} exactly, perfectly even guessing; the "
-        "small random weights make the loss a little higher. Why higher, never lower on average?", 0.005)])))
+     "The loss of uniform guessing is −ln(1/{vocab_size}) = ln {vocab_size}; step 1's loss is that of one name."),
+    "Uniform guessing gives ln {vocab_size} = {uniform:.4f}, and that is what the untrained model scores on average "
+    "over many names: its small random weights spread the probability almost evenly. Step 1 printed **{loss:.4f}** "
+    "for one name, `{doc}`: which name comes first moves the first loss more than the weights' small unevenness "
+    "does (*What the final loss means*, below, measures both).",
+    untrained_facts, number("loss", 0.1, misconceptions=[Misconception(
+        lambda f: 1 / f["vocab_size"], "{answer} is the probability uniform guessing gives each token; the loss is "
+        "−ln of the probability of the right one", 0.005)])))
 
 add(Exercise(
     "training-lr-600", "number", "The learning rate at step 600",
