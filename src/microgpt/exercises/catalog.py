@@ -167,8 +167,10 @@ add(Exercise(
 
 add(Exercise(
     "preamble-seed", "experiment", "Another seed",
-    "Change `random.seed(42)` to the next seed and train both runs for a few steps. Compared with the original, "
-    f"will the mean loss of those steps be higher, lower, or about the same (within {experiments.SAME_OTHER_NAMES})?",
+    f"Change `random.seed(42)` to the next seed and train both runs for {experiments.STEPS} steps. Compared with the "
+    "original, will the mean loss of those steps (the loss measures how badly the model predicted each next letter; "
+    "lower is better) be higher, lower, or about the same "
+    f"(within {experiments.SAME_OTHER_NAMES})?",
     ("The seed changes the order of the names and every initial weight, but not what the model is or how it "
      "learns.", "Both runs start near the loss of uniform guessing and learn the same common letters first; what "
      "differs is which names their steps happen to read."),
@@ -343,7 +345,8 @@ add(Exercise(
 add(Exercise(
     "model-one-head", "experiment", "One head instead of four",
     "Set `n_head = 1`: one head looks at all `n_embd` dimensions at once, instead of `n_head` heads looking at "
-    "`head_dim` each. Same number of parameters. Over the first steps, will the mean loss be higher, lower or "
+    f"`head_dim` each. Same number of parameters. Over the first {experiments.STEPS} steps, will the mean loss be "
+    "higher, lower or "
     f"about the same (within {experiments.SAME})?",
     ("The parameter count does not change with the number of heads.",
      "Early in training the model mostly learns letter frequencies, which need no attention at all."),
@@ -380,7 +383,7 @@ add(Exercise(
 add(Exercise(
     "optimizer-no-zero-grad", "experiment", "Forget to clear the gradients",
     f"Delete line {line_of('p.grad = 0')}, `p.grad = 0`: every step's gradients now add to all the earlier ones. "
-    "Over the first steps, "
+    f"Over the first {experiments.STEPS} steps, "
     f"will the mean loss be higher, lower or about the same (within {experiments.SAME})?",
     ("`backward()` adds to `.grad`, it never overwrites.",
      "After k steps each parameter's gradient is the sum of k steps' gradients: old names keep pushing."),
@@ -434,7 +437,8 @@ add(Exercise(
 
 add(Exercise(
     "training-lr-tenfold", "experiment", "Ten times the learning rate",
-    "Set the learning rate ten times higher. Over the first steps, will the mean loss be higher, lower or about "
+    f"Set the learning rate ten times higher. Over the first {experiments.STEPS} steps, will the mean loss be "
+    "higher, lower or about "
     f"the same (within {experiments.SAME}) as with the original's rate?",
     ("Adam moves every parameter by about the learning rate at each step, whatever its gradient.",
      "Compare a step of ten times the rate with the size of the weights themselves "
