@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TRANSCRIPT
 from microgpt import exercises
 from microgpt.config import GPTConfig
-from microgpt.exercises import Context, check
+from microgpt.exercises import Context, check, experiments
 from microgpt.exercises.kinds import KINDS
 from microgpt.run import Run
 from microgpt.sections import SECTIONS
@@ -119,9 +119,8 @@ def test_the_solution_passes_and_a_typical_wrong_answer_fails_with_its_message(e
     bad = check(exercise_id, wrong_of(exercise, f), f)
     assert bad.result == "wrong", bad
     assert WRONG[exercise_id][1] in bad.message, bad
-    assert exercise.hints and exercise.render(exercise.solution, f if exercise.build_facts else {})
-    for text in (exercise.question, *exercise.hints):  # the page renders these with the recorded run's facts
-        exercise.render(text, f if exercise.build_facts else {})
+    for text in (exercise.question, *exercise.hints, exercise.solution):  # the page renders them with the facts
+        assert exercise.render(text, f)
 
 
 @pytest.mark.parametrize("exercise_id", ["training-untrained-loss", "model-softmax", "preamble-seed"])
@@ -181,3 +180,45 @@ def test_no_exercise_types_a_line_number_of_the_original():
         found = [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
                  and isinstance(n.value, str) and id(n) not in docstrings and typed.search(n.value)]
         assert not found, f"{path.name}: typed line numbers {found}; write line_of(text of the line) instead"
+
+
+# what the solution of each experiment explains, on the site's settings
+EXPLAINED = {"preamble-seed": "about the same", "model-one-head": "about the same",
+             "optimizer-no-zero-grad": "higher", "training-lr-tenfold": "higher"}
+
+
+@pytest.fixture(scope="module")
+def site_context(names_path):
+    """The recorded run's settings, as the build and the page's Check make them."""
+    return Context(run=Run.setup(data=names_path))
+
+
+def test_an_experiment_s_unchanged_run_is_the_original_s_first_steps(site_context):
+    losses, stopped = experiments.losses(site_context, experiments.STEPS)
+    printed = [line.split("| loss ")[1] for line in TRANSCRIPT.read_text().splitlines() if "| loss " in line]
+    assert not stopped and [f"{loss:.4f}" for loss in losses] == printed[:experiments.STEPS]
+
+
+def test_without_clearing_the_float_engine_adds_gradients_as_the_value_graph_does(site_context):
+    floats, _ = experiments.losses(site_context, 4, change=experiments.keep_gradients)
+    values, _ = experiments.losses(site_context, 4, change=experiments.keep_gradients, engine="scalar")
+    assert floats == pytest.approx(values, abs=1e-12)
+    cleared, _ = experiments.losses(site_context, 4)
+    assert floats[:2] == cleared[:2] and floats[2:] != pytest.approx(cleared[2:], abs=1e-6)  # from the 2nd update on
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXPLAINED))
+def test_an_experiment_s_solution_states_what_the_page_s_check_computes(exercise_id, site_context, names_path,
+                                                                       monkeypatch):
+    """The build's solution names the outcome and both means; the worker's Check (its own run) finds the same."""
+    exercise = exercises.get(exercise_id)
+    facts = exercise.facts(site_context)
+    assert facts["outcome"] == EXPLAINED[exercise_id], facts
+    solution = exercise.render(exercise.solution, facts)
+    assert f"**{facts['outcome']}**" in solution and re.search(r"was \d\.\d{3} .* and \d\.\d{3} ", solution)
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    monkeypatch.setattr(exercises, "recorded", Context)  # a fresh recorded run, as a new page's worker makes
+    checked = exercises._check_page(exercise_id, facts["outcome"], None)
+    assert checked["result"] == "right" and facts["report"] in checked["message"] and facts["report"] in solution
+    if exercise_id == "training-lr-tenfold":  # "far above even the loss of uniform guessing"
+        assert facts["after"] > facts["uniform"] + 1
