@@ -174,9 +174,9 @@ add(Exercise(
     ("The seed changes the order of the names and every initial weight, but not what the model is or how it "
      "learns.", "Both runs start near the loss of uniform guessing and learn the same common letters first; what "
      "differs is which names their steps happen to read."),
-    "**{outcome}**. {report} A different seed gives other names in another order and other small random weights. "
-    "What stays fixed is the model and how it learns: the loss falls the same way, from the same starting level, "
-    "and what moves the mean is which names each run's steps happen to read.",
+    "The mean loss comes out **{outcome}**. {report} A different seed gives other names in another order and "
+    "other small random weights. What stays fixed is the model and how it learns: the loss falls the same way, "
+    "from the same starting level, and what moves the mean is which names each run's steps happen to read.",
     experiments.seed, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
@@ -350,8 +350,9 @@ add(Exercise(
     f"about the same (within {experiments.SAME})?",
     ("The parameter count does not change with the number of heads.",
      "Early in training the model mostly learns letter frequencies, which need no attention at all."),
-    "**{outcome}**. {report} The number of heads changes how attention splits its vectors, not how many weights "
-    "there are; early losses are dominated by learning which letters are common, which needs no attention.",
+    "The mean loss comes out **{outcome}**. {report} The number of heads changes how attention splits its "
+    "vectors, not how many weights there are; early losses are dominated by learning which letters are common, "
+    "which needs no attention.",
     experiments.one_head, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
@@ -387,9 +388,9 @@ add(Exercise(
     f"will the mean loss be higher, lower or about the same (within {experiments.SAME})?",
     ("`backward()` adds to `.grad`, it never overwrites.",
      "After k steps each parameter's gradient is the sum of k steps' gradients: old names keep pushing."),
-    "**{outcome}**. {report} Without clearing, each update follows the sum of every gradient so far, old names "
-    "included; Adam's normalisation hides the size but not the direction, so each step fits the name in front "
-    "of it less and the names already seen more.",
+    "The mean loss comes out **{outcome}**. {report} Without clearing, each update follows the sum of every "
+    "gradient so far, old names included; Adam's normalisation hides the size but not the direction, so each step "
+    "fits the name in front of it less and the names already seen more.",
     experiments.no_zero_grad, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
@@ -447,8 +448,9 @@ add(Exercise(
      "small standard deviation)."),
     "Each Adam step moves every parameter by about the learning rate; at ten times the rate a single step is "
     "larger than the initial weights themselves, so the model overshoots what each name teaches it, step after "
-    "step, instead of settling. **{outcome}**: {report} That is far above even the loss of uniform guessing, "
-    "ln {vocab_size} = {uniform:.3f}: the model predicts worse than if it had learned nothing.",
+    "step, instead of settling. The mean loss comes out **{outcome}**. {report} That is far above even the loss "
+    "of uniform guessing, ln {vocab_size} = {uniform:.3f}: the model predicts worse than if it had learned "
+    "nothing.",
     experiments.learning_rate, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
