@@ -418,6 +418,11 @@ def test_no_text_in_a_scene_overlaps_other_text(server, webgl_browser, width):
 
 
 WIDTHS = [360, 390, 768, 1024, 1280, 1312, 1366, 1440, 1536, 1600, 1680, 1760, 1920, 2560]
+CUT_LINES = """() => [...document.querySelectorAll('.mg-original pre')].flatMap((pre) => {
+  const right = pre.getBoundingClientRect().right;  // the original's lines wrap: none ends past its box
+  return [...pre.querySelectorAll('.mg-src')].filter((s) => s.getBoundingClientRect().right > right + 1)
+    .map((s) => s.closest('.mg-line').dataset.line);
+})"""
 
 
 def test_no_page_is_wider_than_the_window(site, server, webgl_browser):
@@ -434,6 +439,7 @@ def test_no_page_is_wider_than_the_window(site, server, webgl_browser):
                 wider.append(f"{name} at {width} px is {scroll} px wide")
             if 360 <= width <= 1440:
                 wider += [f"{name} at {width} px: {problem}" for problem in page.evaluate(NO_SIDEWAYS)]
+            wider += [f"{name} at {width} px: line {n} runs past its box" for n in page.evaluate(CUT_LINES)]
     page.context.close()
     assert not wider, "\n".join(wider)
 

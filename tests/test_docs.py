@@ -59,6 +59,14 @@ def test_executed_outputs_are_the_real_run(site):
     assert "byte-identical to reference/microgpt.out.txt: True" in arrays
 
 
+def test_run_it_yourself_links_the_wheel_the_site_ships_and_the_notebooks_install(site):
+    page = (site / "run-it-yourself.html").read_text(encoding="utf-8")
+    href = re.search(r'<a class="reference external mg-wheel" href="([^"]+\.whl)" download>', page).group(1)
+    assert (site / href).is_file() and href.startswith("_static/live/wheel-")
+    first_cell = "".join(nbformat.read(site / "sections" / "model.ipynb", as_version=4).cells[0].source)
+    assert href in first_cell
+
+
 def test_no_page_loads_anything_from_the_network(site):
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")

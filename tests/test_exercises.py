@@ -1,14 +1,16 @@
 """Every exercise: its worked solution passes, a typical wrong answer fails with its own message, bad input errs."""
 
+import ast
 import json
 import re
 from collections import Counter
 
 import pytest
 
+from conftest import ROOT, TRANSCRIPT
 from microgpt import exercises
 from microgpt.config import GPTConfig
-from microgpt.exercises import Context, check
+from microgpt.exercises import Context, check, experiments
 from microgpt.exercises.kinds import KINDS
 from microgpt.run import Run
 from microgpt.sections import SECTIONS
@@ -18,7 +20,7 @@ WRONG = {
     "preamble-third-party": ("imports", "modules it imports"),
     "preamble-shuffle": ("def shuffled(docs, seed):\n    return sorted(docs)\n", "sorted"),
     "preamble-seed": (None, "but it was"),
-    "dataset-num-docs": (20000, "too low"),
+    "dataset-num-docs": (1, "every name"),
     "dataset-longest": (16, "block size"),
     "dataset-docs-from": ("def docs_from(text):\n    return [l.strip() for l in text.split('\\n')]\n", "empty name"),
     "tokenizer-vocab-size": (26, "counts the characters only"),
@@ -45,7 +47,7 @@ WRONG = {
                        "bias correction"),
     "optimizer-first-step": (1e-6, "plain gradient descent"),
     "optimizer-no-zero-grad": (None, "but it was"),
-    "training-untrained-loss": ("ln", "ln 27 exactly"),
+    "training-untrained-loss": ("p_uniform", "probability uniform guessing gives"),
     "training-lr-600": (0.006, "already used up"),
     "training-position-loss": ("def position_loss(logits, target):\n    m = max(l.data for l in logits)\n"
                                "    exps = [(l - m).exp() for l in logits]\n"
@@ -85,7 +87,7 @@ def solution_of(exercise, facts: dict):
            "parameters-nearest": "nearest", "inference-scene-draw": "letter", "inference-temperature": "p",
            "optimizer-first-step": "move", "training-untrained-loss": "loss", "training-lr-600": "lr",
            "model-kv-cache": "keys", "autograd-graph-nodes": "nodes", "parameters-fc1": "fc1",
-           "preamble-third-party": "third_party", "dataset-num-docs": "num_docs", "dataset-longest": "longest",
+           "preamble-third-party": "third_party", "dataset-num-docs": "fraction", "dataset-longest": "longest",
            "tokenizer-vocab-size": "vocab_size", "tokenizer-bos": "BOS", "parameters-num-params": "num_params"}
     return facts[key[exercise.id]]
 
@@ -94,8 +96,6 @@ def wrong_of(exercise, facts: dict):
     answer, _ = WRONG[exercise.id]
     if exercise.kind == "experiment":
         return next(c for c in exercise.choices if c != facts["outcome"])
-    if answer == "ln":
-        return round(facts["uniform"], 2)
     if isinstance(answer, str) and answer in facts:
         value = facts[answer]
         return round(value, 6) if isinstance(value, float) else value
@@ -119,9 +119,8 @@ def test_the_solution_passes_and_a_typical_wrong_answer_fails_with_its_message(e
     bad = check(exercise_id, wrong_of(exercise, f), f)
     assert bad.result == "wrong", bad
     assert WRONG[exercise_id][1] in bad.message, bad
-    assert exercise.hints and exercise.render(exercise.solution, f if exercise.build_facts else {})
-    for text in (exercise.question, *exercise.hints):  # the page renders these with the recorded run's facts
-        exercise.render(text, f if exercise.build_facts else {})
+    for text in (exercise.question, *exercise.hints, exercise.solution):  # the page renders them with the facts
+        assert exercise.render(text, f)
 
 
 @pytest.mark.parametrize("exercise_id", ["training-untrained-loss", "model-softmax", "preamble-seed"])
@@ -169,3 +168,57 @@ def test_the_starter_code_is_wrong_in_words(exercise_id):
     exercise = exercises.get(exercise_id)
     result = check(exercise_id, exercise.starter)
     assert result.result == "wrong" and "None" in result.message, result
+
+
+def test_no_exercise_types_a_line_number_of_the_original():
+    """An exercise cites a line by its text (sections.line_of), so a typed number cannot drift from the original."""
+    typed = re.compile(r"\b[Ll]ines? \d")
+    for path in sorted((ROOT / "src" / "microgpt" / "exercises").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(
+            n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body and isinstance(n.body[0], ast.Expr)}
+        found = [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                 and isinstance(n.value, str) and id(n) not in docstrings and typed.search(n.value)]
+        assert not found, f"{path.name}: typed line numbers {found}; write line_of(text of the line) instead"
+
+
+# what the solution of each experiment explains, on the site's settings
+EXPLAINED = {"preamble-seed": "about the same", "model-one-head": "about the same",
+             "optimizer-no-zero-grad": "higher", "training-lr-tenfold": "higher"}
+
+
+@pytest.fixture(scope="module")
+def site_context(names_path):
+    """The recorded run's settings, as the build and the page's Check make them."""
+    return Context(run=Run.setup(data=names_path))
+
+
+def test_an_experiment_s_unchanged_run_is_the_original_s_first_steps(site_context):
+    losses, stopped = experiments.losses(site_context, experiments.STEPS)
+    printed = [line.split("| loss ")[1] for line in TRANSCRIPT.read_text().splitlines() if "| loss " in line]
+    assert not stopped and [f"{loss:.4f}" for loss in losses] == printed[:experiments.STEPS]
+
+
+def test_without_clearing_the_float_engine_adds_gradients_as_the_value_graph_does(site_context):
+    floats, _ = experiments.losses(site_context, 4, change=experiments.keep_gradients)
+    values, _ = experiments.losses(site_context, 4, change=experiments.keep_gradients, engine="scalar")
+    assert floats == pytest.approx(values, abs=1e-12)
+    cleared, _ = experiments.losses(site_context, 4)
+    assert floats[:2] == cleared[:2] and floats[2:] != pytest.approx(cleared[2:], abs=1e-6)  # from the 2nd update on
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXPLAINED))
+def test_an_experiment_s_solution_states_what_the_page_s_check_computes(exercise_id, site_context, names_path,
+                                                                       monkeypatch):
+    """The build's solution names the outcome and both means; the worker's Check (its own run) finds the same."""
+    exercise = exercises.get(exercise_id)
+    facts = exercise.facts(site_context)
+    assert facts["outcome"] == EXPLAINED[exercise_id], facts
+    solution = exercise.render(exercise.solution, facts)
+    assert f"**{facts['outcome']}**" in solution and re.search(r"was \d\.\d{3} .* and \d\.\d{3} ", solution)
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    monkeypatch.setattr(exercises, "recorded", Context)  # a fresh recorded run, as a new page's worker makes
+    checked = exercises._check_page(exercise_id, facts["outcome"], None)
+    assert checked["result"] == "right" and facts["report"] in checked["message"] and facts["report"] in solution
+    if exercise_id == "training-lr-tenfold":  # "far above even the loss of uniform guessing"
+        assert facts["after"] > facts["uniform"] + 1

@@ -1,7 +1,9 @@
 import importlib
 
+import pytest
+
 from conftest import REFERENCE
-from microgpt.sections import REFERENCE_LINES, SECTIONS, by_id, section_of
+from microgpt.sections import REFERENCE_LINES, SECTIONS, by_id, line_of, original_lines, section_of
 
 LINES = REFERENCE.read_text(encoding="utf-8").splitlines()
 
@@ -32,3 +34,12 @@ def test_modules_exist_and_ids_are_unique():
 def test_lookups():
     assert section_of(129).id == "model"
     assert by_id("training").first == 151
+
+
+def test_a_line_is_found_by_its_text_in_the_original_the_package_ships():
+    assert original_lines() == tuple(LINES)
+    assert line_of("num params:") == 90 and LINES[89].startswith('print(f"num params')
+    with pytest.raises(ValueError, match=r"'p.grad' is on \d+ lines of microgpt.py"):
+        line_of("p.grad")
+    with pytest.raises(ValueError, match="is on 0 lines"):
+        line_of("not in the original")

@@ -36,6 +36,10 @@ class Exact(list):
     """Floats to write exactly (repr, never rounded): a checkpoint's weights, so a word can be traced from them."""
 
 
+class Printed(list):
+    """Losses to write as the transcript prints them (4 decimals): a scene that shows one shows the transcript's."""
+
+
 def param_index(name: str, run: Run) -> int:
     """Position in `params` of a parameter written like "wte[BOS][0]" or "lm_head[a][3]"."""
     matrix, _, rest = name.partition("[")
@@ -212,7 +216,7 @@ class Recorder:
                                         f"{', '.join(too_long)}")
         self.run, self.snap, self.sample = run, snap, sample
         self.adam_index = {name: param_index(name, run) for name in snap.adam_params}
-        self.training = {"loss": [], "learning_rate": [], "doc": []}
+        self.training = {"loss": Printed(), "learning_rate": [], "doc": []}
         self.adam = {"learning_rate": [], "params": [
             {"name": name, "index": i, "value": [], "grad": [], "m": [], "v": [], "update": []}
             for name, i in self.adam_index.items()]}

@@ -12,6 +12,7 @@ from array import array
 
 from .config import SampleConfig
 from .form import PageError
+from .recorder import Printed
 
 SAVE_FORMAT = 2  # of dump's text
 ADAM_TRACES = ("value", "grad", "m", "v", "update")  # what the recorder keeps of each traced parameter
@@ -90,7 +91,8 @@ def _dump_recorder(rec, stored=frozenset()) -> dict:
 
 def _load_recorder(rec, run, saved: dict, kept: dict[str, str]) -> None:
     """What the recorder kept, set back, the PCA chain's fits included."""
-    rec.training["loss"], rec.training["learning_rate"] = _unpack(saved["loss"]), _unpack(saved["learning_rate"])
+    rec.training["loss"] = Printed(_unpack(saved["loss"]))
+    rec.training["learning_rate"] = _unpack(saved["learning_rate"])
     docs = run.docs
     rec.training["doc"] = [docs[i % len(docs)] for i in range(len(rec.training["loss"]))]
     rec.adam["learning_rate"] = list(rec.training["learning_rate"])

@@ -5,6 +5,8 @@ The site, its line anchors and its citations read this table; nobody retypes a l
 """
 
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,17 @@ def by_id(section_id: str) -> Section:
         if s.id == section_id:
             return s
     raise KeyError(f"no section {section_id!r}; sections are {', '.join(s.id for s in SECTIONS)}")
+
+
+@cache
+def original_lines() -> tuple[str, ...]:
+    """The original's lines, as the package ships it (data/microgpt.py)."""
+    return tuple(resources.files("microgpt").joinpath("data/microgpt.py").read_text(encoding="utf-8").splitlines())
+
+
+def line_of(code: str) -> int:
+    """The one line of the original that holds `code`: text cites a line by what it says, never by a typed number."""
+    found = [i + 1 for i, line in enumerate(original_lines()) if code in line]
+    if len(found) != 1:
+        raise ValueError(f"{code!r} is on {len(found)} lines of microgpt.py ({found}); cite text found on one line")
+    return found[0]

@@ -13,7 +13,8 @@ documents into canonical JSON, checks them and writes them. Files (each with a `
 - autograd.json: a small expression's Value graph with data and gradients, and the size of a real step's graph;
 - adam.json: value, gradient, moments and update of a few parameters at every step.
 
-Every other float is rounded to SIGNIFICANT_DIGITS significant digits.
+Every step's loss is written as the transcript prints it (4 decimals); every other float is rounded to
+SIGNIFICANT_DIGITS significant digits.
 """
 
 import functools
@@ -32,7 +33,7 @@ from .config import GPTConfig, SampleConfig, SnapshotConfig, TrainConfig
 from .dataset import resolve_data_path
 from .model import DivergedError
 from .parameters import state_dict_shapes
-from .recorder import Exact, Recorder
+from .recorder import Exact, Printed, Recorder
 from .run import Run
 from .sections import REFERENCE_SHA256
 from .tokenizer import Tokenizer
@@ -55,9 +56,12 @@ def finite(x: float) -> float:
 
 
 def rounded(x):
-    """Floats to SIGNIFICANT_DIGITS significant digits, recursively, -0.0 to 0.0; Exact lists as they are."""
+    """Floats to SIGNIFICANT_DIGITS significant digits, recursively, -0.0 to 0.0; Exact lists as they are, Printed
+    lists to the transcript's 4 decimals."""
     if isinstance(x, Exact):
         return [finite(float(v)) for v in x]
+    if isinstance(x, Printed):
+        return [round(finite(float(v)), 4) + 0.0 for v in x]
     if isinstance(x, float):
         r = float(f"{finite(float(x)):.{SIGNIFICANT_DIGITS}g}") + 0.0
         return r if math.isfinite(r) else x  # above 1.797e308, rounding up would overflow: x as it is

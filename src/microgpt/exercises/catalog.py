@@ -3,12 +3,12 @@
 import ast
 import math
 import sys
-from importlib import resources
 
 from ..autograd import Value
 from ..model import softmax
 from ..optimizer import Adam, learning_rate_at
 from ..parameters import state_dict_shapes
+from ..sections import line_of, original_lines
 from . import code, experiments
 from .kinds import Exercise, Misconception, choice, number, text_answer
 
@@ -17,7 +17,7 @@ OUTCOMES = experiments.OUTCOMES
 
 def original_imports() -> list[str]:
     """The modules the original imports, read from its source."""
-    tree = ast.parse(resources.files("microgpt").joinpath("data/microgpt.py").read_text(encoding="utf-8"))
+    tree = ast.parse("\n".join(original_lines()))
     return [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
 
 
@@ -55,7 +55,8 @@ def cache_facts(c) -> dict:
 
 def untrained_facts(c) -> dict:
     v = c.run.tokenizer.vocab_size
-    return {"loss": c.untrained_loss(), "uniform": math.log(v), "vocab_size": v}
+    return {"loss": c.untrained_loss(), "uniform": math.log(v), "vocab_size": v, "doc": c.run.docs[0],
+            "p_uniform": 1 / v}
 
 
 def schedule_facts(c) -> dict:
@@ -155,7 +156,8 @@ add(Exercise(
 add(Exercise(
     "preamble-shuffle", "code", "The seeded shuffle",
     "Write `shuffled(docs, seed)`: the names in the order the original trains on them with that seed "
-    "(lines 12 and 20). Run it twice with the same seed: the order must be the same.",
+    f"(lines {line_of('random.seed(42)')} and {line_of('random.shuffle(docs)')}). Run it twice with the same seed: "
+    "the order must be the same.",
     ("`random.seed(seed)` fixes the stream; `random.shuffle(docs)` then always makes the same order.",
      "Shuffle a copy and return it; `random.Random(seed)` is a generator of your own with the same stream."),
     "```python\ndef shuffled(docs, seed):\n    docs = list(docs)\n    random.Random(seed).shuffle(docs)\n"
@@ -165,23 +167,35 @@ add(Exercise(
 
 add(Exercise(
     "preamble-seed", "experiment", "Another seed",
-    "Change `random.seed(42)` to the next seed and train both runs for a few steps. Compared with the original, "
-    f"will the mean loss of those steps be higher, lower, or about the same (within {experiments.SAME_OTHER_NAMES})?",
+    f"Change `random.seed(42)` to the next seed and train both runs for {experiments.STEPS} steps. Compared with the "
+    "original, will the mean loss of those steps (the loss measures how badly the model predicted each next letter; "
+    "lower is better) be higher, lower, or about the same "
+    f"(within {experiments.SAME_OTHER_NAMES})?",
     ("The seed changes the order of the names and every initial weight, but not what the model is or how it "
-     "learns.", "In the first steps the loss is still close to that of uniform guessing, whatever the weights."),
-    "A different seed gives other names in another order and other small random weights; the press of Check "
-    "trained both runs and shows what the mean losses were. What stays fixed is the model and how it learns: "
-    "the loss falls the same way, from the same starting level.",
+     "learns.", "Both runs start near the loss of uniform guessing and learn the same common letters first; what "
+     "differs is which names their steps happen to read."),
+    "The mean loss comes out **{outcome}**. {report} A different seed gives other names in another order and "
+    "other small random weights. What stays fixed is the model and how it learns: the loss falls the same way, "
+    "from the same starting level, and what moves the mean is which names each run's steps happen to read.",
     experiments.seed, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
 # --- dataset -------------------------------------------------------------------------------------------------
 add(Exercise(
-    "dataset-num-docs", "number", "How many names",
-    "How many documents (names) does the dataset hold? Guess within 10% how long a list of first names is, then "
-    "compare with the first line the original prints (`num docs`).",
-    ("Each non-blank line of names.txt is one document.", "The first line of the transcript is `num docs: …`."),
-    "**{num_docs}** names, one per line.", docs_facts, number("num_docs", 0.1, relative=True)))
+    "dataset-num-docs", "number", "How much of the data training reads",
+    f"Training runs {{num_steps}} steps, one name each (line {line_of('doc = docs[step % len(docs)]')}). What "
+    "fraction of the dataset's names does it read? The first line the original prints, `num docs`, says how many "
+    "there are. Within 10%.",
+    ("Each non-blank line of names.txt is one document; the transcript's first line counts them.",
+     "One name per step: the number of steps over the number of names."),
+    "{num_steps} / {num_docs} = **{fraction:.3f}**: training reads about one entry in {every:.0f}, each once, and "
+    "never sees the rest. What it learns must carry over to names it never read (the training page measures how "
+    "well).", lambda c: {**docs_facts(c), "num_steps": c.run.train_config.num_steps,
+                         "fraction": c.run.train_config.num_steps / len(c.run.docs),
+                         "every": len(c.run.docs) / c.run.train_config.num_steps},
+    number("fraction", 0.1, relative=True, misconceptions=[Misconception(
+        lambda f: 1.0, "{answer} would be every name: {num_steps} steps of one name each read only a part of the "
+        "{num_docs}", 0.05)])))
 
 add(Exercise(
     "dataset-longest", "number", "The longest name",
@@ -194,7 +208,7 @@ add(Exercise(
 
 add(Exercise(
     "dataset-docs-from", "code", "Reading the file",
-    "Write `docs_from(text)`: the list of documents line 19 makes from the file's text.",
+    f"Write `docs_from(text)`: the list of documents line {line_of('docs = [l.strip()')} makes from the file's text.",
     ("Strip the text, split it on newlines, strip each line.", "Drop lines that are empty once stripped."),
     "```python\ndef docs_from(text):\n    return [l.strip() for l in text.strip().split('\\n') if l.strip()]\n```",
     lambda c: {}, lambda answer, facts: code.check_docs_from(answer), label="Your code",
@@ -221,7 +235,7 @@ add(Exercise(
 
 add(Exercise(
     "tokenizer-encode", "code", "Encode a name",
-    "Write `encode(name, uchars)`: the name's token ids, as line 157 builds them.",
+    f"Write `encode(name, uchars)`: the name's token ids, as line {line_of('tokens = [BOS] +')} builds them.",
     ("A character's id is its index in `uchars`; BOS is `len(uchars)`.", "BOS goes on both sides."),
     "```python\ndef encode(name, uchars):\n    BOS = len(uchars)\n    return [BOS] + [uchars.index(ch) for ch in name]"
     " + [BOS]\n```", lambda c: {}, lambda answer, facts: code.check_encode(answer), label="Your code",
@@ -242,7 +256,8 @@ add(Exercise(
     "autograd-graph-nodes", "number", "How big is one step's graph",
     "How many `Value` nodes does one training step's graph hold, from the parameters to the loss? Predict within "
     "25%.",
-    ("Each of the ~4,000 parameters is a leaf; every +, *, exp, log makes one more node.",
+    ("The parameters the name's positions read are leaves, and so is every constant; every +, *, exp, log makes "
+     "one more node.",
      "A position's forward pass does a few thousand multiplications; a name has several positions."),
     "**{nodes}** nodes for the name `{doc}` ({leaves} of them leaves). Every operation of every position is kept "
     "until backward has used it.", graph_facts, number("nodes", 0.25, relative=True, misconceptions=[
@@ -263,7 +278,8 @@ add(Exercise(
 # --- parameters ----------------------------------------------------------------------------------------------
 add(Exercise(
     "parameters-num-params", "number", "Count the parameters",
-    "How many parameters does the model have? Work it out from the shapes (line 89 prints it).",
+    "How many parameters does the model have? Work it out from the shapes "
+    f"(line {line_of('num params:')} prints it).",
     ("wte and lm_head: vocab_size × n_embd each; wpe: block_size × n_embd.",
      "Per layer: four n_embd × n_embd attention matrices, and the MLP's 4·n_embd × n_embd twice."),
     "**{num_params}** = 2·{vocab_size}·{n_embd} + {block_size}·{n_embd} + 4·{n_embd}² + 2·4·{n_embd}².",
@@ -329,19 +345,22 @@ add(Exercise(
 add(Exercise(
     "model-one-head", "experiment", "One head instead of four",
     "Set `n_head = 1`: one head looks at all `n_embd` dimensions at once, instead of `n_head` heads looking at "
-    "`head_dim` each. Same number of parameters. Over the first steps, will the mean loss be higher, lower or "
+    f"`head_dim` each. Same number of parameters. Over the first {experiments.STEPS} steps, will the mean loss be "
+    "higher, lower or "
     f"about the same (within {experiments.SAME})?",
     ("The parameter count does not change with the number of heads.",
      "Early in training the model mostly learns letter frequencies, which need no attention at all."),
-    "The number of heads changes how attention splits its vectors, not how many weights there are; early losses "
-    "are dominated by learning which letters are common. Check trains both runs and reports the means.",
+    "The mean loss comes out **{outcome}**. {report} The number of heads changes how attention splits its "
+    "vectors, not how many weights there are; early losses are dominated by learning which letters are common, "
+    "which needs no attention.",
     experiments.one_head, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
 # --- optimizer -----------------------------------------------------------------------------------------------
 add(Exercise(
     "optimizer-adam", "code", "One Adam update",
-    "Write `adam_update(p, grad, m, v, step, lr)`: one step of lines 177–181 for one parameter "
+    "Write `adam_update(p, grad, m, v, step, lr)`: one step of "
+    f"lines {line_of('m[i] = beta1')}–{line_of('p.data -= lr_t')} for one parameter "
     "(beta1 = 0.85, beta2 = 0.99, eps = 1e-8); return the new `(p, m, v)`.",
     ("m and v are running averages: `m = beta1 * m + (1 - beta1) * grad`, likewise v with grad².",
      "Bias-correct with `1 - beta ** (step + 1)`, then `p -= lr * m_hat / (v_hat ** 0.5 + eps)`."),
@@ -364,30 +383,35 @@ add(Exercise(
 
 add(Exercise(
     "optimizer-no-zero-grad", "experiment", "Forget to clear the gradients",
-    "Delete line 182, `p.grad = 0`: every step's gradients now add to all the earlier ones. Over the first steps, "
+    f"Delete line {line_of('p.grad = 0')}, `p.grad = 0`: every step's gradients now add to all the earlier ones. "
+    f"Over the first {experiments.STEPS} steps, "
     f"will the mean loss be higher, lower or about the same (within {experiments.SAME})?",
     ("`backward()` adds to `.grad`, it never overwrites.",
      "After k steps each parameter's gradient is the sum of k steps' gradients: old names keep pushing."),
-    "Without clearing, each update follows the sum of every gradient so far, old names included; Adam's "
-    "normalisation hides the size but not the direction. Check trains both runs and reports the means.",
+    "The mean loss comes out **{outcome}**. {report} Without clearing, each update follows the sum of every "
+    "gradient so far, old names included; Adam's normalisation hides the size but not the direction, so each step "
+    "fits the name in front of it less and the names already seen more.",
     experiments.no_zero_grad, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
 # --- training ------------------------------------------------------------------------------------------------
 add(Exercise(
     "training-untrained-loss", "number", "The untrained loss",
-    "Before any update, what loss does step 1 print? Predict to within 0.05.",
+    "Before any update, what loss does step 1 print? Predict to within 0.1.",
     ("An untrained model spreads its probability almost evenly over the {vocab_size} tokens.",
-     "The loss of uniform guessing is −ln(1/{vocab_size}) = ln {vocab_size}."),
-    "Uniform guessing gives ln {vocab_size} = {uniform:.4f}; the recorded run's step 1 printed **{loss:.4f}**: the "
-    "small random weights make the probabilities a little uneven, and on average that costs a little.",
-    untrained_facts, number("loss", 0.05, misconceptions=[Misconception(
-        lambda f: f["uniform"], "close, but {answer} is ln {vocab_size} exactly, perfectly even guessing; the "
-        "small random weights make the loss a little higher. Why higher, never lower on average?", 0.005)])))
+     "The loss of uniform guessing is −ln(1/{vocab_size}) = ln {vocab_size}; step 1's loss is that of one name."),
+    "Uniform guessing gives ln {vocab_size} = {uniform:.4f}, and that is what the untrained model scores on average "
+    "over many names: its small random weights spread the probability almost evenly. Step 1 printed **{loss:.4f}** "
+    "for one name, `{doc}`: which name comes first moves the first loss more than the weights' small unevenness "
+    "does (*What the final loss means*, below, measures both).",
+    untrained_facts, number("loss", 0.1, misconceptions=[Misconception(
+        lambda f: 1 / f["vocab_size"], "{answer} is the probability uniform guessing gives each token; the loss is "
+        "−ln of the probability of the right one", 0.005)])))
 
 add(Exercise(
     "training-lr-600", "number", "The learning rate at step 600",
-    "The learning rate decays linearly (line 175). What is `lr_t` at step = {step} (counting from 0)?",
+    f"The learning rate decays linearly (line {line_of('lr_t = learning_rate')}). "
+    "What is `lr_t` at step = {step} (counting from 0)?",
     ("`lr_t = learning_rate * (1 - step / num_steps)`.",),
     "{learning_rate} × (1 − {step}/{num_steps}) = **{lr:.6g}**.", schedule_facts, number("lr", 1e-6, misconceptions=[
         Misconception(lambda f: f["growing"], "{answer} is the part already used up: the rate decays, "
@@ -395,7 +419,8 @@ add(Exercise(
 
 add(Exercise(
     "training-position-loss", "code", "The loss of one position",
-    "Write `position_loss(logits, target)`: the cross-entropy at one position (lines 166–167), a `Value`. The "
+    "Write `position_loss(logits, target)`: the cross-entropy at one position "
+    f"(lines {line_of('probs = softmax(logits)')}–{line_of('loss_t = -probs')}), a `Value`. The "
     "model's `softmax` is there to use (in a notebook: `from microgpt.model import softmax`).",
     ("Probabilities by softmax, then the probability of the target.", "The loss is −log of it."),
     "```python\ndef position_loss(logits, target):\n    probs = softmax(logits)\n"
@@ -414,15 +439,18 @@ add(Exercise(
 
 add(Exercise(
     "training-lr-tenfold", "experiment", "Ten times the learning rate",
-    "Set the learning rate ten times higher. Over the first steps, will the mean loss be higher, lower or about "
+    f"Set the learning rate ten times higher. Over the first {experiments.STEPS} steps, will the mean loss be "
+    "higher, lower or about "
     f"the same (within {experiments.SAME}) as with the original's rate?",
     ("Adam moves every parameter by about the learning rate at each step, whatever its gradient.",
-     "Compare a step of ten times the rate with the size of the weights themselves (line 80 draws them with a "
+     "Compare a step of ten times the rate with the size of the weights themselves "
+     f"(line {line_of('matrix = lambda')} draws them with a "
      "small standard deviation)."),
     "Each Adam step moves every parameter by about the learning rate; at ten times the rate a single step is "
     "larger than the initial weights themselves, so the model overshoots what each name teaches it, step after "
-    "step, instead of settling. Check trains both runs and reports the means: on the site's settings the mean "
-    "loss climbs well above the loss of uniform guessing.",
+    "step, instead of settling. The mean loss comes out **{outcome}**. {report} That is far above even the loss "
+    "of uniform guessing, ln {vocab_size} = {uniform:.3f}: the model predicts worse than if it had learned "
+    "nothing.",
     experiments.learning_rate, choice("outcome", OUTCOMES, "{report}"), label="Your prediction", choices=OUTCOMES,
     build_facts=False))
 
@@ -439,7 +467,8 @@ add(Exercise(
 # --- inference -----------------------------------------------------------------------------------------------
 add(Exercise(
     "inference-temperature", "number", "Temperature sharpens",
-    "Logits [2, 1, 0] at temperature 0.5: what is the probability of the first token (line 195)?",
+    "Logits [2, 1, 0] at temperature 0.5: what is the probability of the first token "
+    f"(line {line_of('softmax([l / temperature')})?",
     ("Divide each logit by the temperature, then softmax.",),
     "softmax([4, 2, 0])[0] = **{p:.4f}** (at temperature 1 it would be {p1:.4f}): a low temperature sharpens.",
     temperature_facts, number("p", 0.005, misconceptions=[Misconception(

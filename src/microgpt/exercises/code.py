@@ -16,6 +16,7 @@ from ..dataset import parse_docs
 from ..inference import draw
 from ..model import linear, rmsnorm, softmax
 from ..optimizer import Adam
+from ..sections import line_of
 from ..tokenizer import Tokenizer
 from .feedback import Feedback, error, fmt, right, wrong
 
@@ -357,8 +358,8 @@ def check_docs_from(answer) -> Feedback:
 
     cases = [lambda f: case(f, "emma\nolivia\nava\n"), lambda f: case(f, "emma\n\n  olivia \n"),
              lambda f: case(f, "\nava\r\nmia\r\n")]
-    return run_cases(answer, "docs_from", cases, "your docs_from reads names as line 19 does: stripped, one per "
-                     "line, blank lines dropped.")
+    return run_cases(answer, "docs_from", cases, f"your docs_from reads names as line {line_of('docs = [l.strip()')} "
+                     "does: stripped, one per line, blank lines dropped.")
 
 
 def check_shuffled(answer) -> Feedback:

@@ -1,9 +1,12 @@
 """Break it and watch: train the run as it is and with one thing changed, side by side, and compare.
 
 Both runs start from the same settings and documents (the recorded run's, or the reader's own), so the one change
-is the only difference. Runs are short: the reader waits for them in the page.
+is the only difference. Runs are short: the reader waits for them in the page. They train on the float engine, whose
+losses are the original's (its transcripts are byte for byte the scalar engine's) at a tenth of the time a step.
 """
 
+import math
+import random
 from dataclasses import replace
 
 from ..run import Run
@@ -14,11 +17,29 @@ SAME = 0.02  # mean losses closer than this count as "about the same" (both runs
 SAME_OTHER_NAMES = 0.1  # ... when the change also changes which names the runs see: one name's loss varies more
 OUTCOMES = ("higher", "lower", "about the same")
 STEPS = 20  # each run: a few seconds in the browser
+ENGINE = "floats"  # the scalar engine's losses, without building a graph: what the page's Check waits for
 
 
 def keep_gradients(run: Run) -> None:
     """Line 182 deleted: Adam no longer sets p.grad = 0, so each step's gradients add to all earlier ones."""
-    adam, params = run.engine.adam, run.engine.params
+    engine = run.engine
+    if engine.name == "floats":  # its update clears the gradient, and forward_backward writes a fresh one
+        forward_backward, update = engine.forward_backward, engine.update
+
+        def forward_backward_adding(tokens, n, step):
+            grad = engine.grad
+            loss = forward_backward(tokens, n, step)
+            engine.grad = [g + new for g, new in zip(grad, engine.grad)]  # backward() adds to .grad
+            return loss
+
+        def update_keeping(lr_t, step):
+            grad = engine.grad
+            update(lr_t, step)
+            engine.grad = grad
+
+        engine.forward_backward, engine.update = forward_backward_adding, update_keeping
+        return
+    adam, params = engine.adam, engine.params  # the scalar engine: backward() already adds to p.grad
     update = adam.update
 
     def update_keeping(lr_t, step):
@@ -30,10 +51,21 @@ def keep_gradients(run: Run) -> None:
     adam.update = update_keeping
 
 
-def losses(context: Context, steps: int, config=None, train=None, change=None) -> tuple[list[float], str]:
+def file_order(run: Run) -> list[str]:
+    """The run's documents as it read them, before `random.shuffle(docs)`: what each run of an experiment shuffles."""
+    order = list(range(len(run.docs)))
+    random.Random(run.train_config.seed).shuffle(order)  # the same swaps as on the documents: they depend on the count
+    docs = [""] * len(order)
+    for doc, i in zip(run.docs, order):
+        docs[i] = doc
+    return docs
+
+
+def losses(context: Context, steps: int, config=None, train=None, change=None,
+           engine: str = ENGINE) -> tuple[list[float], str]:
     """The first `steps` losses of a fresh run with these settings; and how it ended, if it stopped early."""
     base = context.run
-    run = Run.setup(config or base.config, train or base.train_config, docs=base.docs)
+    run = Run.setup(config or base.config, train or base.train_config, docs=file_order(base), engine=engine)
     if change:
         change(run)
     out = []
@@ -47,6 +79,7 @@ def losses(context: Context, steps: int, config=None, train=None, change=None) -
 def compare(context: Context, steps: int, what: str, same: float = SAME, **changed) -> dict:
     """Facts of an experiment: the mean loss of both runs over the steps, and which way the change moved it."""
     before, _ = losses(context, steps)
+    vocab_size = context.run.tokenizer.vocab_size
     after, stopped = losses(context, steps, **changed)
     mean_before = sum(before) / len(before)
     mean_after = sum(after) / len(after) if after else float("inf")
@@ -58,6 +91,7 @@ def compare(context: Context, steps: int, what: str, same: float = SAME, **chang
         outcome = "about the same"
     after_text = f"{mean_after:.3f}" if after else "no loss at all"
     return {"outcome": outcome, "steps": steps, "before": round(mean_before, 4), "what": what,
+            "vocab_size": vocab_size, "uniform": math.log(vocab_size),  # the loss of uniform guessing
             "after": round(mean_after, 4) if after else None,
             "report": f"Over the first {steps} steps the mean loss was {mean_before:.3f} as the original runs and "
                       f"{after_text} {what}{stopped}."}

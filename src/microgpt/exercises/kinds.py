@@ -28,7 +28,7 @@ class Exercise:
     choices: tuple[str, ...] = ()  # experiment: the predictions to choose from
     scene: str | None = None  # scene: the scene whose document the question reads
     live: bool = True  # the facts depend on the run: the page can check against the reader's own run
-    build_facts: bool = True  # the build computes the facts (False: the check runs the experiment itself)
+    build_facts: bool = True  # the page carries the build's facts (False: its Check runs the experiment itself)
     imports: str = ""  # code: what a notebook imports for the reader's function (the page gives it)
 
     def __post_init__(self):

@@ -68,8 +68,9 @@ class ExerciseDirective(SphinxDirective):
         if exercise_id in seen:
             raise self.error(f"exercise {exercise_id!r} is already on this page")
         seen.append(exercise_id)
-        facts = self.facts(ex)
-        node = exercise(id=ex.id, kind=ex.kind, number=len(seen), title=ex.title, facts=facts, live=ex.live,
+        facts = self.facts(ex)  # the page carries them unless its Check runs the experiment itself
+        node = exercise(id=ex.id, kind=ex.kind, number=len(seen), title=ex.title,
+                        facts=facts if ex.build_facts else None, live=ex.live,
                         scene=ex.scene or "", label=ex.label, starter=ex.starter, choices=list(ex.choices))
         node["ids"] = [f"exercise-{ex.id}"]
         self.set_source_info(node)
@@ -90,9 +91,7 @@ class ExerciseDirective(SphinxDirective):
         return [node]
 
     def facts(self, ex) -> dict | None:
-        """The recorded run's facts, computed now; None for experiments, which the reader's Check runs."""
-        if not ex.build_facts:
-            return None
+        """The recorded run's facts, computed now (an experiment's too: its solution states the outcome)."""
         folder = Path(self.env.srcdir) / self.config.microgpt_snapshot_dir
         if ex.scene:
             path = folder / DOCUMENTS[ex.scene]

@@ -272,9 +272,30 @@ def plan_runtime(app) -> dict:
             "_sources": {name: str(path) for name, path in files.items()}, "_staging": str(staging)}
 
 
+class wheel_link(nodes.Inline, nodes.TextElement):
+    """A link to the port's wheel that the build ships: its folder is named by its digest, known when pages are
+    written (an incremental build may not re-read the page that links it)."""
+
+
+def wheel_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """{microgpt-wheel}`link text`: the wheel beside the site's pages (the notebooks' first cell installs it)."""
+    env = inliner.document.settings.env
+    env.microgpt_wheel_docs = getattr(env, "microgpt_wheel_docs", set()) | {env.docname}
+    return [wheel_link(rawtext, text)], []
+
+
+def visit_wheel_html(self, node):
+    wheel = runtime_manifest(self.builder.app)["wheel"]
+    up = "../" * self.builder.current_docname.count("/")
+    self.body.append(f'<a class="reference external mg-wheel" href="{html.escape(up + RUNTIME_DIR)}/'
+                     f'{html.escape(wheel)}" download>{html.escape(node.astext())}</a> '
+                     f'(<code>{html.escape(Path(wheel).name)}</code>)')
+    raise nodes.SkipNode
+
+
 def copy_runtime(app, exception):
     """Into the built site: Pyodide, the wheel, names.txt and its licence, and runtime.json."""
-    users = getattr(app.env, "microgpt_live_docs", set()) | getattr(app.env, "microgpt_cell_docs", set())  # cells.py
+    users = set().union(*(getattr(app.env, f"microgpt_{k}_docs", set()) for k in ("live", "cell", "wheel")))  # cells.py
     if exception is not None or app.builder.format != "html" or not users:
         return
     runtime = runtime_manifest(app)
@@ -312,3 +333,6 @@ def setup_live(app):
     app.connect("html-page-context", add_page_assets)
     app.connect("build-finished", copy_runtime)
     track_docs(app, "microgpt_live_docs")
+    add_html_node(app, wheel_link, visit_wheel_html)
+    app.add_role("microgpt-wheel", wheel_role)
+    track_docs(app, "microgpt_wheel_docs")

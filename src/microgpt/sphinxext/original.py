@@ -57,7 +57,8 @@ def highlighted_lines(lines: tuple[str, ...]) -> list[str]:
 
 
 def visit_original_html(self, node):
-    lines = highlighted_lines(reference_lines(self.builder.srcdir, self.builder.config))
+    source = reference_lines(self.builder.srcdir, self.builder.config)
+    lines = highlighted_lines(source)
     first, last = node["first"], node["last"]
     own_page = self.builder.current_docname == section_doc(self.builder.config, node["section"])
     href = "" if own_page else section_uri(self.builder, node["section"])  # elsewhere, link to the line's page
@@ -65,8 +66,10 @@ def visit_original_html(self, node):
     for n in range(first, last + 1):
         anchor = f' id="L{n}"' if own_page else ""  # L<N> only on the section's own page: one per line in the site
         # the number is drawn from data-n (no text for search excerpts or copies) and is no tab stop: the anchors
-        # still work, and the block itself is one (site.css: code scrolls in its own box)
-        rows.append(f'<span class="mg-line"{anchor} data-line="{n}"><a class="mg-ln" href="{href}#L{n}" '
+        # still work, and the block itself is one (microgpt.css: a long line wraps past its indent)
+        indent = len(source[n - 1]) - len(source[n - 1].lstrip(" "))  # a wrapped line continues past it
+        rows.append(f'<span class="mg-line"{anchor} data-line="{n}" style="--indent:{indent}">'
+                    f'<a class="mg-ln" href="{href}#L{n}" '
                     f'aria-label="line {n}" data-n="{n}" tabindex="-1"></a>'
                     f'<span class="mg-src">{lines[n - 1] or " "}</span>\n</span>')
     rows = "".join(rows)
