@@ -59,8 +59,15 @@ def main(argv=None):
                         "beside it, in CPython (0: skip)")
     p.add_argument("--site", metavar="DIR", help="a built site: also time live.html in headless Chromium")
     p.add_argument("--live-steps", type=int, default=1000, help="steps of the Run timed on live.html, per engine")
+    p.add_argument("--live-engines", nargs="+", choices=BROWSER_ENGINES, default=list(BROWSER_ENGINES),
+                   help="the engines whose Run is timed on live.html")
+    p.add_argument("--only", nargs="+", choices=LEGS, default=list(LEGS),
+                   help="time only these legs (default: all): cpython (the original and each engine), pyodide (in "
+                        "Node), live (live.html's Run in Chromium, with --site), browsers (Chromium, Firefox, WebKit)")
     p.add_argument("--save", metavar="JSON", help="also write the figures here (the docs show benchmarks/results.json)")
     args = p.parse_args(argv)
+    if args.save and (set(args.only) != set(LEGS) or set(args.live_engines) != set(BROWSER_ENGINES)):
+        p.error("--save writes every leg's figures: leave out --only and --live-engines")
     data = Path(args.data).resolve()
     original = (ROOT / "reference" / "microgpt.py").read_text(encoding="utf-8")
 
@@ -81,33 +88,25 @@ def main(argv=None):
             """The original's output for this many steps: the run timed above, the transcript, or a new run."""
             return runs[0][3] if steps == args.steps else reference_transcript(steps) or reference(steps)[1]
 
-        runs = [("reference/microgpt.py", args.steps, *reference(args.steps), None)]
-        runs.append(("microgpt (scalar port)", args.steps, *port("scalar", args.steps), runs[0][3]))
-        runs.append(("microgpt --engine numpy", args.numpy_steps, *port("numpy", args.numpy_steps),
-                     want(args.numpy_steps)))
-        runs.append(("microgpt --engine floats", args.float_steps, *port("floats", args.float_steps),
-                     want(args.float_steps)))
-        runtimes = []
-        if args.pyodide_steps:  # the browser's runtime beside CPython, the same steps, back to back, per engine
+        runs, runtimes = [], []
+        if "cpython" in args.only:
+            runs = [("reference/microgpt.py", args.steps, *reference(args.steps), None)]
+            runs.append(("microgpt (scalar port)", args.steps, *port("scalar", args.steps), runs[0][3]))
+            runs.append(("microgpt --engine numpy", args.numpy_steps, *port("numpy", args.numpy_steps),
+                         want(args.numpy_steps)))
+            runs.append(("microgpt --engine floats", args.float_steps, *port("floats", args.float_steps),
+                         want(args.float_steps)))
+        if args.pyodide_steps and "pyodide" in args.only:  # the browser's runtime beside CPython, back to back
             wheel = pyodide_wheel(tmp)
             for engine in BROWSER_ENGINES:
                 runtimes.append((engine, port(engine, args.pyodide_steps),
                                  under_pyodide(data, args.pyodide_steps, tmp, wheel, engine)))
 
-    ref_mean = statistics.fmean(runs[0][2])
-    rows = []
-    print(f"{'engine':<26} {'steps':>6} {'mean us/step':>13} {'median':>11} {'speed-up (mean)':>16}  output")
-    for name, steps, times, out, expected in runs:
-        mean, median = statistics.fmean(times), statistics.median(times)
-        same = expected is None or out == expected
-        rows.append({"name": name, "steps": steps, "us_per_step": round(mean * 1e6, 1),
-                     "median_us_per_step": round(median * 1e6, 1), "speedup": round(ref_mean / mean, 1),
-                     "identical_output": same})
-        print(f"{name:<26} {steps:>6} {mean * 1e6:>13.1f} {median * 1e6:>11.1f} {ref_mean / mean:>15.1f}x  "
-              f"{'identical' if same else 'DIFFERENT'}")
+    rows = runs and engine_table(runs)
     pyodide_rows = runtimes and runtime_table(runtimes, args.pyodide_steps)
-    browser = live_page_timings(Path(args.site), data, args.live_steps) if args.site else None
-    engines = engine_timings(Path(args.site)) if args.site else None
+    site = Path(args.site) if args.site else None
+    browser = site and "live" in args.only and live_page_timings(site, data, args.live_steps, args.live_engines)
+    engines = site and "browsers" in args.only and engine_timings(site)
     if args.save:
         results = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -119,11 +118,28 @@ def main(argv=None):
         results.update({k: v for k, v in (("runtimes", pyodide_rows), ("browser", browser),
                                           ("browser_engines", engines)) if v})
         Path(args.save).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    if not all(r["identical_output"] for r in rows + (pyodide_rows or []) + (browser or [])):
+    if not all(r["identical_output"] for r in (rows or []) + (pyodide_rows or []) + (browser or [])):
         sys.exit("an engine's output differs from the reference's")
 
 
 BROWSER_ENGINES = ("scalar", "floats")  # the engines that need no NumPy, so the live page can run them
+LEGS = ("cpython", "pyodide", "live", "browsers")  # what --only chooses from
+
+
+def engine_table(runs) -> list[dict]:
+    """Per program: mean and median us/step, the speed-up over the original, and its output against the original's."""
+    ref_mean = statistics.fmean(runs[0][2])
+    rows = []
+    print(f"{'engine':<26} {'steps':>6} {'mean us/step':>13} {'median':>11} {'speed-up (mean)':>16}  output")
+    for name, steps, times, out, expected in runs:
+        mean, median = statistics.fmean(times), statistics.median(times)
+        same = expected is None or out == expected
+        rows.append({"name": name, "steps": steps, "us_per_step": round(mean * 1e6, 1),
+                     "median_us_per_step": round(median * 1e6, 1), "speedup": round(ref_mean / mean, 1),
+                     "identical_output": same})
+        print(f"{name:<26} {steps:>6} {mean * 1e6:>13.1f} {median * 1e6:>11.1f} {ref_mean / mean:>15.1f}x  "
+              f"{'identical' if same else 'DIFFERENT'}")
+    return rows
 
 
 def runtime_table(runtimes, steps: int) -> list[dict]:
@@ -163,7 +179,7 @@ def under_pyodide(data: Path, steps: int, tmp: Path, wheel: Path, engine: str) -
                        f"{wheel} {data.parent} < {script}"], tmp)
 
 
-def live_page_timings(site: Path, data: Path, steps: int) -> list[dict]:
+def live_page_timings(site: Path, data: Path, steps: int, engines=BROWSER_ENGINES) -> list[dict]:
     """Press Run on live.html with each engine (a fresh profile each: empty cache, nothing saved; localhost): seconds
     to the first step line and to the end of the Run (all steps and samples), the longest main-thread task while
     training, and the transcript the page shows against the original's."""
@@ -188,7 +204,7 @@ def live_page_timings(site: Path, data: Path, steps: int) -> list[dict]:
     print(f"\nlive.html in headless Chromium, Run ({steps} steps and the samples), each engine from an empty cache:")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=flags)
-        for engine in BROWSER_ENGINES:
+        for engine in engines:
             context = browser.new_context()
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")

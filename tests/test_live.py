@@ -214,6 +214,17 @@ def test_a_run_saved_in_parts_after_every_step_restores_bit_for_bit(names_path, 
     assert live.current().save() == whole.save()
 
 
+def test_a_save_holds_the_current_steps_weights_once(names_path):
+    """The current step's checkpoint is the model's weights: saved as those, and restored from them, exactly."""
+    s = Session({"steps": "30", "engine": "floats"}, data=names_path)
+    s.train(13)
+    saved = json.loads(s.save())
+    assert 13 in saved["recorder"]["steps"] and "13" not in saved["recorder"]["weights"]
+    restored = Session.restore(s.save())
+    assert list(restored.recorder.weights[13]) == s.run.engine.weights() == list(s.recorder.weights[13])
+    assert restored.document("checkpoints/step-0013.json") == s.document("checkpoints/step-0013.json")
+
+
 @pytest.mark.parametrize("text", ["", "{}", '{"format": 1}', "[1]"])
 def test_a_damaged_save_is_one_message(text):
     with pytest.raises(PageError, match="cannot be restored"):

@@ -289,6 +289,31 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, we
     assert page.page.locator(".mg-live-bar").count() == 0  # Reset forgets the run
 
 
+RUNTIME = "async () => (await import(new URL('_static/live/runtime.js', location.href))).runtime()"  # the page's own
+
+
+def test_the_runtime_starts_while_the_reader_reads(live, capsys, names_path):
+    """Once live.html has opened, the runtime loads and starts with no button pressed and nothing the reader sees
+    changed; Run then trains on it. A browser that asks to save data downloads nothing before a button."""
+    page = live()
+    ready = page.page.evaluate(f"""async () => {{ const rt = await ({RUNTIME})();
+        for (let i = 0; i < 600 && !rt.loading; i++) await new Promise((r) => setTimeout(r, 50));
+        await rt.loading; return rt.ready; }}""")
+    assert ready and page.state() == "idle" and page.status() == "Nothing has run yet." and page.transcript() == ""
+    page.fill(steps=3, samples=2)
+    page.press("Run")
+    page.wait("done")
+    assert page.transcript() == cli(capsys, names_path, "--steps", "3", "--samples", "2")
+    page.context.add_init_script("Object.defineProperty(Navigator.prototype, 'connection', "
+                                 "{ get: () => ({ saveData: true }) })")
+    page.press("Reset")  # no saved run: its restore would load the runtime
+    page.wait("idle")
+    page.page.reload()
+    page.page.wait_for_function("document.readyState === 'complete'")
+    page.page.evaluate("new Promise((r) => requestIdleCallback(() => setTimeout(r, 0), { timeout: 3000 }))")
+    assert page.page.evaluate(f"async () => (await ({RUNTIME})()).loaded") is False
+
+
 def test_the_live_pages_hooks_and_defaults(site):
     """The form is the CLI's: one field per option, named after it, holding its default; the contract's hooks."""
     import html

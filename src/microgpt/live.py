@@ -9,11 +9,10 @@ import random
 
 from . import limits, saved
 from .config import GPTConfig, TrainConfig
-from .dataset_report import dataset_report as report_of
 from .form import PASTED, PageError, generate_temperature, parse_engine, parse_settings
 from .parameters import state_dict_shapes
 from .scalar import ScalarEngine
-from .session import Session, fresh_sample, from_the_weights, read_documents
+from .session import Session, fresh_sample, from_the_weights, read_documents, report
 from .tokenizer import Tokenizer
 from .trace import WordError, read_word
 
@@ -39,7 +38,7 @@ def plan(form: dict, documents_path: str | None = None, name: str = PASTED) -> d
     engine = parse_engine(form)
     return {**limits.plan(config, vocab_size, docs, num_params, engine).as_dict(), "engine": engine,
             "num_steps": train.num_steps,
-            "vocab_size": vocab_size, "dataset_report": report_of(raw, config.block_size, name)}
+            "vocab_size": vocab_size, "dataset_report": report(raw, config.block_size, name)}
 
 
 def start(form: dict, documents_path: str | None = None, name: str = PASTED) -> dict:
@@ -61,7 +60,7 @@ def dataset_report(form: dict, documents_path: str | None = None, name: str = PA
     before any run: microgpt.dataset_report's JSON, the one `start` and `restore` return too."""
     config, _, _ = parse_settings(form)
     raw, _ = read_documents(written(documents_path), name)
-    return report_of(raw, config.block_size, name)
+    return report(raw, config.block_size, name)
 
 
 def save() -> str:

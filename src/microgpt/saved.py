@@ -2,7 +2,8 @@
 
 The page saves after every step, so a save must stay small however long the run: the recorded checkpoints
 (every `checkpoint_every` steps, the bulk of a long run) can be kept apart, each written once (`stored` names
-those the page already holds), and the PCA chain's fits are saved rather than fitted again on restore.
+those the page already holds), the current step's checkpoint is the model's weights (saved once, not twice), and
+the PCA chain's fits are saved rather than fitted again on restore.
 """
 
 import base64
@@ -42,7 +43,7 @@ def dump(session, stored=frozenset()) -> str:
         "step": trainer.step, "num_steps": trainer.num_steps, "rng": [version, list(internal), gauss_next],
         "weights": _pack(engine.weights()), **dict(zip("mv", map(_pack, engine.moments()))),
         "lines": session.lines,
-        "recorder": _dump_recorder(session.recorder, stored),
+        "recorder": _dump_recorder(session.recorder, stored | {trainer.step}),  # the current step's: "weights"
         "sampler": None if sampler is None else [sampler[0].temperature, sampler[0].num_samples, sampler[1]]})
 
 
@@ -100,6 +101,8 @@ def _load_recorder(rec, run, saved: dict, kept: dict[str, str]) -> None:
         for k in ADAM_TRACES:
             p[k] = _unpack(saved["adam"][f"{p['name']}/{k}"])
     weights = {**kept, **saved["weights"]}
-    rec.weights = {step: array("d", _unpack(weights[str(step)], run.engine.num_params)) for step in saved["steps"]}
+    current = array("d", run.engine.weights())  # the current step's checkpoint, saved as the model's weights
+    rec.weights = {step: array("d", _unpack(weights[str(step)], run.engine.num_params)) if str(step) in weights
+                   else current for step in saved["steps"]}
     rec.fits = [(step, (_unpack(mean), [_unpack(row) for row in basis], _unpack(ratio)))
                 for step, mean, basis, ratio in saved["fits"]]

@@ -6,6 +6,7 @@ Everything the page shows is decided here, in CPython-tested code: the transcrip
 
 import functools
 import hashlib
+import json
 import random
 import time
 from types import SimpleNamespace
@@ -30,12 +31,29 @@ INFERENCE_HEADER = ["", "--- inference (new, hallucinated names) ---"]  # line 1
 def read_documents(documents: bytes | None, name: str, data=None) -> tuple[bytes, list[str]]:
     """The reader's documents, else names.txt (`data`, else where the CLI finds it): their bytes, and the documents."""
     if documents is not None:
-        return documents, parse_documents(documents, name)
+        return documents, list(_parsed(documents, name, True))
     try:
         path, raw = read_data(data)
-        return raw, parse_docs(raw, str(path))
+        return raw, list(_parsed(raw, str(path), False))
     except DataError as e:
         raise PageError("documents", str(e)) from None
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(raw: bytes, name: str, pasted: bool) -> tuple[str, ...]:
+    """The documents of these bytes, parsed once: Run parses the same ones for its plan, its check and its set-up."""
+    return tuple(parse_documents(raw, name) if pasted else parse_docs(raw, name))
+
+
+def report(raw: bytes, block_size: int, name: str) -> dict:
+    """microgpt.dataset_report's (a fresh copy), computed once for the same documents, block_size and name: Run asks
+    for it at its plan, its check and its set-up."""
+    return json.loads(_report(raw, block_size, name))
+
+
+@functools.lru_cache(maxsize=4)
+def _report(raw: bytes, block_size: int, name: str) -> str:
+    return json.dumps(dataset_report(raw, block_size, name))
 
 
 def from_the_weights(method):
@@ -89,7 +107,7 @@ class Session:
         self.documents, self.name = documents, name
         raw, docs = read_documents(documents, name, data)
         self.data_sha256 = hashlib.sha256(raw).hexdigest()
-        self.dataset_report = dataset_report(raw, config.block_size, name)  # what the documents do to the model
+        self.dataset_report = report(raw, config.block_size, name)  # what the documents do to the model
         self.run = Run.setup(config, train, docs=docs, engine=engine)
         self.recorder = Recorder(self.run, snapshot_config(self.run), self.sample_config)
         self.sampler = None  # the names still to draw for the current Generate

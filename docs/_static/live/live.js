@@ -334,5 +334,15 @@ function setUp(panel) {
     upload.value = ""; // the pasted text runs, not the file chosen before
   });
   showState("idle");
-  run.restoreSaved();
+  // the runtime starts while the reader reads; then the settings' plan, which Run finds done (parsed, reported)
+  run.restoreSaved().then((restored) => {
+    if (!restored) whenIdle(() => run.preload().then((started) => started && replan()));
+  });
+}
+
+/** After the page has loaded, when the browser has nothing else to do (soon in any case). */
+function whenIdle(work) {
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(work, { timeout: 1000 }) : setTimeout(work, 200));
+  if (document.readyState === "complete") idle();
+  else addEventListener("load", idle, { once: true });
 }

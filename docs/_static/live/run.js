@@ -61,8 +61,16 @@ class LiveRun extends EventTarget {
     this.emit("lines", lines);
   }
 
+  /** Start the runtime while the reader reads (the live page), so that Run starts at once: quietly (no state, no
+   *  phase); an action that needs it meanwhile shows the load's progress from there. Not when the browser asks to
+   *  save data: then the first action downloads it. */
+  preload() {
+    if (this.rt.loaded || navigator.connection?.saveData) return Promise.resolve(false);
+    return this.rt.load().then(() => true, () => false); // what went wrong, the action that needs it says
+  }
+
   async ensureRuntime() {
-    if (this.rt.loaded) return this.rt.load();
+    if (this.rt.ready) return this.rt.load();
     this.setState("loading");
     this.setPhase("Downloading the Python runtime and the port…");
     return this.rt.load((loaded, total, active) => {
@@ -200,12 +208,17 @@ class LiveRun extends EventTarget {
     if (!this.exists || !this.rt.loaded) return;
     try {
       const started = performance.now();
-      await this.rt.save(store.tabKey(true), { page: location.pathname, title: pageTitle(), step: this.status.step });
+      await this.rt.save(store.tabKey(true), this.saveMeta());
       performance.measure("mg-live-save", { start: started, end: performance.now() });
     } catch (e) {
-      if (this.rt.loaded) this.emit("notice", `Your run is not carried to other pages: ${e.message ?? e}`);
+      if (this.rt.loaded) this.unsaved(e.message ?? e);
     }
   }
+
+  /** What a save records besides the run, for the restore's message. */
+  saveMeta() { return { page: location.pathname, title: pageTitle(), step: this.status.step }; }
+
+  unsaved(why) { this.emit("notice", `Your run is not carried to other pages: ${why}`); }
 
   async train(steps, thenSample) {
     this.setState("running");
@@ -219,13 +232,14 @@ class LiveRun extends EventTarget {
       this.setPhase(`Training: step ${this.status.step + 1} of ${total}` +
         (rate ? ` at ${rate.toFixed(rate < 1 ? 2 : 1)} steps/s` : ""));
       this.pending = { train: left, thenSample }; // if Stop has to end the worker, Resume goes on from the save
-      const result = await this.rt.call("live.train", [Math.min(left, this.status.num_steps - this.status.step),
-        CALL_SECONDS]);
+      // saved (in the same message) before it is shown: a reload or a Stop loses at most the call in flight, never a
+      // step the reader saw
+      const result = await this.rt.train([Math.min(left, this.status.num_steps - this.status.step), CALL_SECONDS],
+        store.tabKey(true), this.saveMeta());
       this.pending = null;
       Object.assign(this.status, { step: result.step, num_steps: result.num_steps });
       for (const s of result.steps) { this.history.push([s.loss, s.learning_rate]); this.stamps.push(performance.now()); }
-      // saved before it is shown: a reload or a Stop loses at most the call in flight, never a step the reader saw
-      if (result.steps.length) await this.save();
+      if (result.unsaved) this.unsaved(result.unsaved);
       this.print(result.lines);
       this.emit("step", this.status);
       left -= result.steps.length;

@@ -39,13 +39,18 @@ class Runtime extends EventTarget {
     this.pending = new Map();
     this.nextId = 1;
     this.progress = new Set();
+    this.lastProgress = null; // the last progress message, for a listener that comes in the middle of a load
     this.planned = null;
+    this.ready = false; // loaded and started, not only under way
   }
 
   get loaded() { return this.worker !== null && this.loading !== null; }
 
   load(onProgress) {
-    if (onProgress) this.progress.add(onProgress);
+    if (onProgress) {
+      this.progress.add(onProgress);
+      if (this.lastProgress && !this.ready) onProgress(...this.lastProgress);
+    }
     if (this.loading) return this.loading;
     if (location.protocol === "file:") {
       return Promise.reject(new PageError({ field: "", message: "This page was opened from a file: the live " +
@@ -59,9 +64,11 @@ class Runtime extends EventTarget {
     this.worker = new Worker(new URL("worker.js", base), { type: "module" });
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.worker.onerror = (e) => this.failAll(e.message || "the runtime's worker failed to start");
-    this.loading = this.manifest().then((runtime) => this.send({ type: "load", base: base.href, runtime }));
-    this.loading.catch(() => { this.loading = null; });
-    return this.loading;
+    const loading = this.manifest().then((runtime) => this.send({ type: "load", base: base.href, runtime }));
+    this.loading = loading;
+    loading.then(() => { this.ready = this.loading === loading; },
+      () => { if (this.loading === loading) this.loading = null; });
+    return loading;
   }
 
   /** runtime.json: the files the first load downloads and their total_bytes (fetched once). */
@@ -73,7 +80,11 @@ class Runtime extends EventTarget {
   }
 
   receive(data) {
-    if (data.type === "progress") { for (const f of this.progress) f(data.loaded, data.total, data.active); return; }
+    if (data.type === "progress") {
+      this.lastProgress = [data.loaded, data.total, data.active];
+      for (const f of this.progress) f(...this.lastProgress);
+      return;
+    }
     const entry = this.pending.get(data.id);
     if (!entry) return;
     if (data.type === "output") { entry.onOutput?.(data.output); return; }
@@ -103,6 +114,13 @@ class Runtime extends EventTarget {
     return this.send({ type: "save", key, meta });
   }
 
+  /** live.train(...args), then the run saved under key as `save` saves it, in one message: the result comes once
+   *  the steps are saved (its `unsaved` says why not, if the save failed). */
+  async train(args, key, meta) {
+    await this.load();
+    return this.send({ type: "train", args, key, meta });
+  }
+
   /** Restore the run saved under key: live.restore's result, or null if there is none. */
   async restore(key) {
     await this.load();
@@ -114,6 +132,8 @@ class Runtime extends EventTarget {
     this.worker?.terminate();
     this.worker = null;
     this.loading = null;
+    this.ready = false;
+    this.lastProgress = null;
     this.failAll("the runtime was stopped");
     this.dispatchEvent(new Event("terminated")); // Python's state is gone: whoever kept some knows to rebuild it
   }

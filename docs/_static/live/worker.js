@@ -68,6 +68,19 @@ async function save({ key, meta }) {
   return { result: true };
 }
 
+// Training, then the save, in one message: the page shows the steps once they are saved, with no round trip between.
+async function train({ id, args, key, meta }) {
+  const trained = run({ id, name: "live.train", args });
+  if (trained.result?.steps.length) {
+    try {
+      await save({ key, meta: { ...meta, step: trained.result.step } });
+    } catch (e) {
+      trained.result.unsaved = String(e?.message ?? e); // the steps stand; the page says they are not carried over
+    }
+  }
+  return trained;
+}
+
 async function restore({ key }) {
   const entry = await store.entry(key);
   if (entry === null) return { result: null };
@@ -79,7 +92,7 @@ async function restore({ key }) {
   return restored;
 }
 
-const handlers = { load: async (data) => ({ result: await load(data) }), call: run, save, restore };
+const handlers = { load: async (data) => ({ result: await load(data) }), call: run, train, save, restore };
 
 self.onmessage = ({ data }) => {
   queue = queue.then(async () => {
