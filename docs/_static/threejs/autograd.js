@@ -6,29 +6,37 @@ import { COLORS, THREE, button, createView, polyline, readout } from "./shared.j
 export async function create({ stage, options, data, source }) {
   const view = createView(stage, { orthographic: true });
   const nodes = data.nodes; // topological order: children first
+  // Each node one column before its first use (the root last): a constant or an input stands beside the operation
+  // that reads it, so edges span one column, but for a value used twice.
+  const asap = [];
+  for (const n of nodes) asap[n.id] = n.children.length ? 1 + Math.max(...n.children.map((c) => asap[c])) : 0;
+  const depth = Math.max(...asap);
   const level = [];
-  for (const n of nodes) level[n.id] = n.children.length ? 1 + Math.max(...n.children.map((c) => level[c])) : 0;
-  const depth = Math.max(...level);
-  const perLevel = [];
-  const pos = nodes.map((n) => {
-    const k = (perLevel[level[n.id]] = (perLevel[level[n.id]] || 0) + 1) - 1;
-    return [level[n.id], k];
-  });
-  // the leaves (inputs and constants) get room on their right for their two-line labels; the other levels share the rest
-  const X = (l) => (l === 0 ? 0.04 : 0.3 + (0.66 * (l - 1)) / Math.max(depth - 1, 1));
-  const Y = (l, k) => 0.86 - (0.8 * (k + 0.5)) / perLevel[l];
-  const at = nodes.map((n, i) => new THREE.Vector3(X(pos[i][0]), Y(pos[i][0], pos[i][1]), 0));
-  for (const n of nodes) for (const c of n.children) view.scene.add(polyline([at[c].toArray(), at[n.id].toArray()], COLORS.grid));
+  for (const n of [...nodes].reverse()) {
+    level[n.id] ??= depth;
+    for (const c of n.children) level[c] = Math.min(level[c] ?? Infinity, level[n.id] - 1);
+  }
+  // Within a column, nodes in the order of the nodes that use them (fewer crossings): from the root down.
+  const row = []; // node id -> its place in its column, 0..1
+  const columns = Array.from({ length: depth + 1 }, () => []);
+  for (const n of nodes) columns[level[n.id]].push(n);
+  const users = new Map(nodes.map((n) => [n.id, []]));
+  for (const n of nodes) for (const c of n.children) users.get(c).push(n.id);
+  for (let l = depth; l >= 0; l--) {
+    const mean = (n) => { const u = users.get(n.id); return u.length ? u.reduce((a, id) => a + row[id], 0) / u.length : 0.5; };
+    columns[l].sort((a, b) => mean(a) - mean(b));
+    columns[l].forEach((n, k) => { row[n.id] = (k + 0.5) / columns[l].length; });
+  }
+  const at = nodes.map((n) => new THREE.Vector3(0.05 + (0.9 * level[n.id]) / Math.max(depth, 1), 0.84 - 0.76 * row[n.id], 0));
+  const edges = nodes.flatMap((n) => n.children.map((c) => [at[c], at[n.id]]));
+  for (const [a, b] of edges) view.scene.add(polyline([a.toArray(), b.toArray()], COLORS.grid));
   const dots = new THREE.InstancedMesh(new THREE.CircleGeometry(0.012, 20), new THREE.MeshBasicMaterial(), nodes.length);
   const m = new THREE.Matrix4();
   nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeTranslation(at[i].x, at[i].y, 0.01)));
   view.scene.add(dots);
-  // below the node on even levels, above it on odd ones: neighbouring levels' labels never meet, even on a phone
-  const labels = nodes.map((n, i) => (pos[i][0] === 0
-    ? view.label("", at[i].clone().add(new THREE.Vector3(0.02, 0, 0)), "mg-left")
-    : pos[i][0] % 2
-      ? view.label("", at[i].clone().add(new THREE.Vector3(-0.012, 0.02, 0)), "mg-over")
-      : view.label("", at[i].clone().add(new THREE.Vector3(-0.012, -0.02, 0)), "mg-under")));
+  // each value beside its node, wherever it covers no node, edge or other label (shared.js: declutter)
+  const labels = nodes.map((n, i) => view.label("", at[i], "", null, { around: 7 }));
+  view.addSegments(() => edges);
   // the four parts of the code, in two rows: each fits its half even on a phone
   view.label("Value: data and grad", new THREE.Vector3(0.02, 0.965, 0), "mg-left", "data");
   view.label("operations", new THREE.Vector3(0.02, 0.915, 0), "mg-left", "ops");
