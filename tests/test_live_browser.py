@@ -527,7 +527,7 @@ def test_the_bar_says_your_run_once(live):
 def test_a_scene_says_which_step_it_shows_while_your_run_trains(live):
     """While the reader's run trains, a scene that redraws between steps says which step it shows; not after."""
     page = live()
-    page.fill(steps=300, samples=0, **SMALL)
+    page.fill(steps=300, samples=0, engine="scalar", **SMALL)  # steps of tens of ms: the run trains for seconds
     page.press("Train 10 steps")
     page.wait("done")
     page.goto("sections/parameters.html")

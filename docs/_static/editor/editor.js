@@ -95,6 +95,7 @@ function textarea(parent, { doc, label, describedBy, onRun, onLeave }) {
   area.addEventListener("input", () => { area.rows = Math.max(area.value.split("\n").length, 2); });
   area.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); onRun?.(); }
+    else if (e.key === "Enter" && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); newline(area); }
     else if (e.key === "Escape") { e.preventDefault(); onLeave?.(); }
     else if (e.key === "Tab" && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); indent(area, e.shiftKey); }
   });
@@ -108,6 +109,15 @@ function textarea(parent, { doc, label, describedBy, onRun, onLeave }) {
     focus() { area.focus(); },
     destroy() { area.remove(); },
   };
+}
+
+function newline(area) {
+  // as CodeMirror's Python indentation does: the line's own indent, and 4 more after a line ending in ":"
+  const { value, selectionStart: start, selectionEnd: end } = area;
+  const line = value.slice(value.lastIndexOf("\n", start - 1) + 1, start);
+  const indent = line.match(/^ */)[0] + (/:\s*(#.*)?$/.test(line) ? "    " : "");
+  area.setRangeText(`\n${indent}`, start, end, "end");
+  area.dispatchEvent(new Event("input"));
 }
 
 function indent(area, out, wholeLines = false) {

@@ -85,8 +85,8 @@ function setUp(panel) {
     startWhy.hidden = !run.exists;
     if (run.exists) {
       startWhy.textContent = `Your run is set up (step ${s.step} of ${s.num_steps}): the presets start a new one, ` +
-        `so they wait until Reset forgets it. ${run.atHorizon ? "Extend the horizon to train it further"
-          : "Resume trains it on to its horizon"}, or Train 1, 10 or 100 steps.`;
+        `so they wait until Reset forgets it. ${run.atHorizon ? "It is at its horizon: Extend the horizon to train " +
+          "it further." : "Resume trains it on to its horizon; Train adds 1, 10 or 100 steps."}`;
     }
     controlsWhy.hidden = run.exists;
     controlsWhy.textContent = noRunYet;

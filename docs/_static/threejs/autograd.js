@@ -27,12 +27,25 @@ export async function create({ stage, options, data, source }) {
     columns[l].sort((a, b) => mean(a) - mean(b));
     columns[l].forEach((n, k) => { row[n.id] = (k + 0.5) / columns[l].length; });
   }
-  const at = nodes.map((n) => new THREE.Vector3(0.05 + (0.9 * level[n.id]) / Math.max(depth, 1), 0.84 - 0.76 * row[n.id], 0));
+  // Columns left to right on a wide canvas; on a tall one (a phone) rows from the top, the inputs first.
+  const tall = view.box.clientHeight > view.box.clientWidth;
+  const at = nodes.map((n) => {
+    const along = level[n.id] / Math.max(depth, 1);
+    return tall ? new THREE.Vector3(0.07 + 0.86 * row[n.id], 0.85 - 0.8 * along, 0)
+      : new THREE.Vector3(0.05 + 0.9 * along, 0.84 - 0.76 * row[n.id], 0);
+  });
   const edges = nodes.flatMap((n) => n.children.map((c) => [at[c], at[n.id]]));
   for (const [a, b] of edges) view.scene.add(polyline([a.toArray(), b.toArray()], COLORS.grid));
   const dots = new THREE.InstancedMesh(new THREE.CircleGeometry(0.012, 20), new THREE.MeshBasicMaterial(), nodes.length);
   const m = new THREE.Matrix4();
-  nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeTranslation(at[i].x, at[i].y, 0.01)));
+  const squash = () => view.box.clientHeight / Math.max(view.box.clientWidth, 1); // x's world unit is the width's
+  let placed = 0;
+  view.onBeforeRender(() => { // round dots on a canvas of any shape
+    if (placed === squash()) return;
+    placed = squash();
+    nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeScale(placed, 1, 1).setPosition(at[i].x, at[i].y, 0.01)));
+    dots.instanceMatrix.needsUpdate = true;
+  });
   view.scene.add(dots);
   // each value beside its node, wherever it covers no node, edge or other label (shared.js: declutter)
   const labels = nodes.map((n, i) => view.label("", at[i], "", null, { around: 7 }));
@@ -42,7 +55,7 @@ export async function create({ stage, options, data, source }) {
   view.label("operations", new THREE.Vector3(0.02, 0.915, 0), "mg-left", "ops");
   view.label("topological order", new THREE.Vector3(0.5, 0.965, 0), "mg-left", "topo");
   view.label("backward()", new THREE.Vector3(0.5, 0.915, 0), "mg-left", "backward");
-  view.addShapes(() => at.map((p, i) => ({ at: p, radius: 0.012, owner: labels[i].el }))); // no label on a node
+  view.addShapes(() => at.map((p, i) => ({ at: p, radius: 0.012 * squash(), owner: labels[i].el }))); // none on a node
   const text = readout(view);
   text.style.top = "auto";
   text.style.bottom = "0.4rem";
@@ -65,8 +78,9 @@ export async function create({ stage, options, data, source }) {
       dots.setColorAt(i, color.set(current ? COLORS.chosen : final ? COLORS.rate : COLORS.bar));
       const name = n.label || n.op;
       const value = n.data.toPrecision(3);
-      const head = Number(name) === n.data ? "" : `${name} `; // a constant's name is its value: once is enough
-      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`); // two lines at most
+      // a constant's name is its value: once is enough; a long name (an input's) on a line of its own
+      const head = Number(name) === n.data ? "" : name.length > 3 ? `${name}\n` : `${name} `;
+      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`);
     });
     dots.instanceColor.needsUpdate = true;
     const visiting = done > 0 ? order[done - 1] : null;

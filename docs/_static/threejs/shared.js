@@ -70,43 +70,59 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
         rects[i] = new DOMRect(r.x + dx, r.y, r.width, r.height);
       }
     });
-    const order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
     const meets = (r, k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1;
     const drawn = shapeRects(edge);
     const lines = segmentsOnScreen(edge);
-    const free = (r, el, own) => !kept.some((k) => meets(r, k)) && !lines.some((g) => crosses(g, r)) &&
-      !drawn.some((k) => (own || k.owner !== el) && meets(r, k));
-    const kept = [];
-    for (const i of order) {
-      let r = rects[i];
-      let crowded;
-      const gap = Number(shown[i].dataset.around);
-      if (gap) { // a label free to sit anywhere around its point: the first place that covers nothing
-        const p = around.get(shown[i]);
-        const c = p.clone().project(camera);
-        const x = edge.left + ((c.x + 1) / 2) * edge.width;
-        const y = edge.top + ((1 - c.y) / 2) * edge.height;
-        const { width: w, height: h } = r;
-        const spots = [];
-        for (const g of [gap, 2 * gap, 3.5 * gap]) {
-          const d = g * 0.7;
-          spots.push([g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h], [-w / 2, g], [d, -d - h], [d, d], [-d - w, -d - h],
-            [-d - w, d]);
-        }
-        const inside = (q) => q.left >= edge.left && q.right <= edge.right && q.top >= edge.top && q.bottom <= edge.bottom;
-        const fits = spots.map(([dx, dy]) => new DOMRect(x + dx, y + dy, w, h)).find((q) => inside(q) && free(q, shown[i], true));
-        crowded = !fits;
-        if (fits) {
-          r = fits;
-          shown[i].style.left = `${fits.left - edge.left}px`;
-          shown[i].style.top = `${fits.top - edge.top}px`;
-        }
-      } else {
-        crowded = !free(r, shown[i], false);
+    const inside = (q) => q.left >= edge.left && q.right <= edge.right && q.top >= edge.top && q.bottom <= edge.bottom;
+    /** Place the labels in this order: each where it covers no label placed before it, no drawn shape and no drawn
+     *  line; one that cannot is crowded (faded). A label with data-around tries spots all around its point. */
+    const attempt = (order) => {
+      const kept = [];
+      const free = (r, el, own) => !kept.some((k) => meets(r, k)) && !lines.some((g) => crosses(g, r)) &&
+        !drawn.some((k) => (own || k.owner !== el) && meets(r, k));
+      const placed = new Map(); // index -> its rect, or null when crowded
+      for (const i of order) {
+        let r = rects[i];
+        const gap = Number(shown[i].dataset.around);
+        if (gap) {
+          const c = around.get(shown[i]).clone().project(camera);
+          const x = edge.left + ((c.x + 1) / 2) * edge.width;
+          const y = edge.top + ((1 - c.y) / 2) * edge.height;
+          const { width: w, height: h } = r;
+          const spots = [];
+          for (const g of [gap, 2 * gap, 3.5 * gap, 5 * gap]) {
+            const d = g * 0.7;
+            spots.push([g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h], [-w / 2, g], [d, -d - h], [d, d],
+              [-d - w, -d - h], [-d - w, d], [-gap, g], [-gap, -g - h], [gap - w, g], [gap - w, -g - h]);
+          }
+          r = spots.map(([dx, dy]) => new DOMRect(x + dx, y + dy, w, h)).find((q) => inside(q) && free(q, shown[i], true))
+            ?? null;
+        } else if (!free(r, shown[i], false)) r = null;
+        placed.set(i, r);
+        if (r) kept.push(r);
+      }
+      return placed;
+    };
+    // by rank (element handles first, then bold ones, then those marked first); labels left out go first next time
+    let order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
+    let best = attempt(order);
+    const missing = (placed) => [...placed].filter(([, r]) => !r).map(([i]) => i);
+    for (let tries = 0; tries < 3 && missing(best).length; tries++) {
+      const failed = missing(best).filter((i) => shown[i].dataset.around);
+      if (!failed.length) break;
+      order = [...order.filter((i) => rank(shown[i]) === 0), ...failed,
+        ...order.filter((i) => rank(shown[i]) !== 0 && !failed.includes(i))];
+      const next = attempt(order);
+      if (missing(next).length < missing(best).length) best = next;
+    }
+    for (const [i, r] of best) {
+      const crowded = !r;
+      if (r && shown[i].dataset.around) {
+        shown[i].style.left = `${r.left - edge.left}px`;
+        shown[i].style.top = `${r.top - edge.top}px`;
       }
       shown[i].classList.toggle("mg-crowded", crowded);
       if (shown[i].dataset.element) shown[i].tabIndex = crowded ? -1 : 0; // nor is a faded one
-      if (!crowded) kept.push(r);
     }
     for (const el of labels.children) if (el.hidden) el.classList.remove("mg-crowded");
   }
