@@ -709,8 +709,10 @@ def test_the_model_scene_is_legible_on_the_home_page(server, webgl_browser, widt
     stage = figure.locator(".mg-scene-stage")
     sizes = stage.evaluate("""s => [...s.querySelectorAll('.mg-labels .mg-label')]
       .filter(l => !l.hidden && l.textContent.trim() && Number(getComputedStyle(l).opacity) > 0.1)
-      .map(l => [l.textContent, parseFloat(getComputedStyle(l).fontSize), l.getBoundingClientRect().height])""")
-    assert sizes and all(size >= 12 and height >= 14 for _, size, height in sizes), sizes
+      .map(l => { const style = getComputedStyle(l), r = l.getBoundingClientRect();  // a line's thickness:
+                  return [l.textContent, parseFloat(style.fontSize),  // across it, in either writing mode
+                          style.writingMode.startsWith('vertical') ? r.width : r.height]; })""")
+    assert sizes and all(size >= 12 and across >= 14 for _, size, across in sizes), sizes
     canvas = figure.locator("canvas")
     stage.evaluate("s => { s.querySelector('.mg-labels').style.visibility = 'hidden'; }")
     box, (w, h) = ink_box(canvas.screenshot())

@@ -130,10 +130,11 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   for (let k = 2; k <= Math.min(4, extents.length); k++) if (sizeOf(rowsOf(k)) > sizeOf(layoutRows) * 1.15) layoutRows = rowsOf(k);
   let rowTop = 0;
   let width = 0;
-  for (const r of layoutRows) {
+  for (const [k, r] of layoutRows.entries()) {
     const h = Math.max(...r.map((e) => e.height));
     let at = 0;
     for (const e of r) {
+      e.row = k;
       for (const b of e.mine) Object.assign(b, { x: b.x - e.left + at, top: b.top + rowTop - h / 2 });
       at += e.width + STAGE_GAP;
     }
@@ -191,16 +192,22 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   }
   paintFrames();
   view.onHighlight((ids) => { lit = ids; paintFrames(); });
+  const frameSegments = []; // the blocks' frames (not the picked rows'): labels must not cross them
+  for (let i = 0; i < blocks.length * 8; i += 2) {
+    frameSegments.push([new THREE.Vector3(positions.getX(i), positions.getY(i), 0.02),
+      new THREE.Vector3(positions.getX(i + 1), positions.getY(i + 1), 0.02)]);
+  }
+  view.addSegments(() => frameSegments);
 
   // One label per block: a handle linked to the lines that make it; above a matrix, down along under a vector.
   const blockLabels = blocks.map((b) => {
     const vector = b.kind === "vector";
-    const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 2, 0);
-    return view.label(b.name, at, vector ? "mg-down" : "", b.id);
+    const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 1, 0);
+    return view.label(b.name, at, vector ? "mg-down" : "mg-above", b.id); // clear of its frame
   });
   const stageTitles = stages.map((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
-    const top = Math.max(...mine.map((b) => b.top));
+    const top = Math.max(...blocks.filter((b) => extents[b.stage].row === extents[s].row).map((b) => b.top)); // its row's
     const left = Math.min(...mine.map((b) => b.x));
     const right = Math.max(...mine.map((b) => b.x + b.cols));
     return view.label(st.title, new THREE.Vector3((left + right) / 2 - width / 2, top + 6, 0), "mg-strong");
