@@ -527,7 +527,7 @@ def test_the_bar_says_your_run_once(live):
 def test_a_scene_says_which_step_it_shows_while_your_run_trains(live):
     """While the reader's run trains, a scene that redraws between steps says which step it shows; not after."""
     page = live()
-    page.fill(steps=300, samples=0, engine="scalar", **SMALL)  # steps of tens of ms: the run trains for seconds
+    page.fill(steps=300, samples=0, engine="scalar")  # the original's model, its Value graph: 100 steps take seconds
     page.press("Train 10 steps")
     page.wait("done")
     page.goto("sections/parameters.html")
@@ -539,6 +539,7 @@ def test_a_scene_says_which_step_it_shows_while_your_run_trains(live):
                         timeout=LOAD_TIMEOUT)
     note = figure.locator("[data-scene-wait]")
     page.press("Train 100 steps", within=p.locator(".mg-live-bar"))
+    figure.scroll_into_view_if_needed()  # back from the bar at the top of the page
     p.wait_for_function("n => n && !n.hidden && /^Showing step \\d+; your run is training, now at step \\d+\\./"
                         ".test(n.textContent)", arg=note.element_handle(timeout=LOAD_TIMEOUT), timeout=LOAD_TIMEOUT)
     wait_bar(p, "done")
