@@ -211,7 +211,8 @@ def test_enter_after_a_colon_indents_and_the_help_fits_the_device(server, chromi
         assert re.search(r"\nprint\(c\)$", code.inner_text())
         indent.tap()
         assert re.search(r"\n {4}print\(c\)$", code.inner_text())
-        assert page.evaluate("() => document.activeElement.closest('.mg-editor') !== null")  # the code kept focus
+        assert page.evaluate("() => document.activeElement.closest('.mg-editor') !== null"), page.evaluate(
+            "() => document.activeElement.outerHTML.slice(0, 200)")  # the code kept the focus
         cell.get_by_role("button", name="Run cell", exact=True).tap()
         wait_done(cell)
         assert output(cell).endswith("a\nb\n")

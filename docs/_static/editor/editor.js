@@ -71,9 +71,9 @@ function codemirror(parent, { doc, label, describedBy, onRun, onLeave }, modules
     parent,
     state: EditorState.create({ doc, extensions: [keys, history(), drawSelection(), python(), bracketMatching(),
       syntaxHighlighting(defaultHighlightStyle), indentUnit.of("    "), EditorState.tabSize.of(4),
-      EditorView.contentAttributes.of(attributes)] }),
+      EditorView.contentAttributes.of(attributes),
+      EditorView.editorAttributes.of({ class: "mg-editor" })] }), // (a class added by hand goes at the next focus)
   });
-  view.dom.classList.add("mg-editor");
   return {
     dom: view.dom,
     input: view.contentDOM,
