@@ -416,7 +416,9 @@ def overlapping(boxes):
             if min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 1]
 
 
-LINES_CHECKED = ["autograd", "model"]  # scenes whose lines are structure (edges, frames): no label may cross one
+# No label may cross a drawn line (an edge, a frame, a curve) in these scenes; the embeddings' axes still pass
+# through letters and the PC1 label (measured at 390 and 1440 px): not yet laid out around them.
+LINES_CHECKED = ["model", "tokens", "forward", "attention", "autograd", "training", "adam", "sampling"]
 
 
 @pytest.mark.parametrize("width", [390, 768, 1440, 1920])
