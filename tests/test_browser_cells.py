@@ -174,3 +174,47 @@ def test_keyboard_only(tokenizer_page):
     page.keyboard.press("Enter")
     wait_done(second)
     assert second.get_attribute("data-live-state") == "done"
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_enter_after_a_colon_indents_and_the_help_fits_the_device(server, chromium, width):
+    """A phone (touch, no Tab key) and a laptop: Enter after a line ending in ":" indents the next line by 4; the
+    help names the keys on the laptop and the Indent/Dedent buttons on the phone, which shift the line."""
+    touch = width == 390
+    context = chromium(False).new_context(viewport={"width": width, "height": 844 if touch else 900},
+                                          has_touch=touch, is_mobile=touch)
+    visit = Visit(context, f"{server}/sections/tokenizer.html")
+    page = visit.page
+    exercise_keys = page.locator(".mg-exercise-keys").first
+    exercise_keys.scroll_into_view_if_needed()
+    shown = exercise_keys.inner_text()
+    assert ("Tab" in shown) != touch and ("Indent and Dedent buttons" in shown) == touch, shown
+    cell = page.locator(RUNNABLE).first
+    edit = cell.get_by_role("button", name="Edit the code")
+    edit.scroll_into_view_if_needed()
+    edit.tap() if touch else edit.click()
+    page.wait_for_function("() => document.activeElement.closest('.mg-editor') !== null")
+    keys = page.locator("#mg-cell-keys").text_content()
+    assert ("Tab" in keys) != touch and ("Indent and Dedent buttons" in keys) == touch, keys
+    assert cell.get_by_role("textbox").get_attribute("aria-describedby") == "mg-cell-keys"
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("for c in 'ab':")
+    page.keyboard.press("Enter")  # the Python language's indentation: 4 spaces in
+    page.keyboard.type("print(c)")
+    code = cell.get_by_role("textbox")
+    assert re.search(r"\nfor c in 'ab':\n {4}print\(c\)$", code.inner_text()), code.inner_text()
+    dedent, indent = cell.get_by_role("button", name="← Dedent"), cell.get_by_role("button", name="Indent →")
+    assert dedent.is_visible() == touch and indent.is_visible() == touch
+    if touch:
+        dedent.tap()
+        assert re.search(r"\nprint\(c\)$", code.inner_text())
+        indent.tap()
+        assert re.search(r"\n {4}print\(c\)$", code.inner_text())
+        assert page.evaluate("() => document.activeElement.closest('.mg-editor') !== null"), page.evaluate(
+            "() => document.activeElement.outerHTML.slice(0, 200)")  # the code kept the focus
+        cell.get_by_role("button", name="Run cell", exact=True).tap()
+        wait_done(cell)
+        assert output(cell).endswith("a\nb\n")
+    assert visit.errors == []
+    context.close()

@@ -289,6 +289,7 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path, we
     assert page.page.locator(".mg-live-bar").count() == 0  # Reset forgets the run
 
 
+SAVE_DATA = "Object.defineProperty(Navigator.prototype, 'connection', { get: () => ({ saveData: true }) })"
 RUNTIME = "async () => (await import(new URL('_static/live/runtime.js', location.href))).runtime()"  # the page's own
 
 
@@ -304,8 +305,7 @@ def test_the_runtime_starts_while_the_reader_reads(live, capsys, names_path):
     page.press("Run")
     page.wait("done")
     assert page.transcript() == cli(capsys, names_path, "--steps", "3", "--samples", "2")
-    page.context.add_init_script("Object.defineProperty(Navigator.prototype, 'connection', "
-                                 "{ get: () => ({ saveData: true }) })")
+    page.context.add_init_script(SAVE_DATA)
     page.press("Reset")  # no saved run: its restore would load the runtime
     page.wait("idle")
     page.page.reload()
@@ -463,3 +463,113 @@ def test_the_main_action_is_on_the_first_screen_and_the_settings_lock(live, devi
     report = page.page.locator('[data-live="dataset-report"]')  # beside the documents
     assert report.text_content().startswith("The documents: 32,033 documents") and report.is_visible()
     assert page.page.get_by_label("Temperature for Generate", exact=True).is_visible()
+
+
+DISABLED_WITHOUT_A_WORD = """panel => [...panel.querySelectorAll('button')].filter(b => b.disabled && b.offsetParent)
+  .filter(b => { const why = document.getElementById(b.getAttribute('aria-describedby') || '');
+                 return !why || !why.offsetParent || !why.textContent.trim(); })
+  .map(b => b.textContent.trim())"""
+
+
+@DEVICES
+def test_every_disabled_control_says_why_and_a_restored_run_goes_on(live, device):
+    """A newcomer: the first screen's buttons; a run, Stop, a reload: every disabled button names a visible reason,
+    and the restored run trains on (Resume) within its horizon."""
+    page = live(device=device)
+    assert page.page.evaluate(DISABLED_WITHOUT_A_WORD, page.panel.element_handle()) == []  # Resume, Reset: no run
+    page.fill(steps=300, samples=0, **SMALL)
+    page.press("Train 100 steps")
+    page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step   20')",
+                                timeout=LOAD_TIMEOUT)
+    page.press("Stop")
+    page.wait("paused")
+    assert page.page.evaluate(DISABLED_WITHOUT_A_WORD, page.panel.element_handle()) == []
+    preset = page.page.get_by_role("button", name="A quick run: 100 steps")
+    why = page.page.locator("#" + preset.get_attribute("aria-describedby"))
+    assert preset.is_disabled() and why.is_visible() and "Reset" in why.text_content()
+    page.page.reload()
+    page.wait("done", "paused")
+    before = int(page.status().split("step ")[1].split(" ")[0])
+    assert page.page.evaluate(DISABLED_WITHOUT_A_WORD, page.panel.element_handle()) == []
+    resume = page.page.get_by_role("button", name="Resume", exact=True)
+    assert resume.is_enabled()
+    page.press("Resume")
+    page.page.wait_for_function(f"document.querySelector('[data-live=transcript]').textContent"
+                                f".includes('step  {before + 5:3d} /')", timeout=LOAD_TIMEOUT)
+    page.press("Stop")
+    page.wait("paused")
+    assert page.page.evaluate(DISABLED_WITHOUT_A_WORD, page.panel.element_handle()) == []
+
+
+def test_the_estimate_before_the_runtime_loads(live):
+    """Before any download: the estimate follows --steps and the engine from the figures the page was built with
+    (live.plan's), and says when a changed model is not the one it describes; nothing of the runtime loads (the
+    browser asks to save data, so the page does not start the runtime while the reader reads)."""
+    from microgpt.live import plan
+    from microgpt.sphinxext.live import duration
+
+    page = live()
+    page.context.add_init_script(SAVE_DATA)
+    page.page.reload()
+    page.page.wait_for_function("document.readyState === 'complete'")
+    requests = []
+    page.page.on("request", lambda r: requests.append(r.url))
+    estimate = page.page.locator('[data-live="estimate"]')
+    for engine, steps in (("floats", 250), ("scalar", 40)):
+        page.fill(steps=steps, engine=engine)
+        p = plan({"engine": engine})
+        text = (f"{p['num_params']:,} parameters; about {round(p['bench_seconds_per_step'] * 1000)} ms a step "
+                f"on the benchmark's machine (CPython, the {engine} engine; a browser takes longer): "
+                f"{steps:,} steps in about {duration(steps * p['bench_seconds_per_step'])}.")
+        page.page.wait_for_function("([el, t]) => el.textContent === t", arg=[estimate.element_handle(), text],
+                                    timeout=5000)
+    page.fill(n_layer=2)
+    page.page.wait_for_function("el => el.textContent.includes('--n-layer changed')", arg=estimate.element_handle(),
+                                timeout=5000)
+    assert not [u for u in requests if "/vendor/pyodide" in u or "/wheel-" in u]
+
+
+def test_the_bar_says_your_run_once(live):
+    """The run bar's messages on another page (restored, trained, stopped) each name the run once."""
+    page = live()
+    page.fill(steps=300, samples=0, **SMALL)
+    page.press("Train 10 steps")
+    page.wait("done")
+    page.goto("sections/model.html")
+    bar = page.page.locator(".mg-live-bar")
+    wait_bar(page.page, "done")
+    seen = []
+    text = bar.locator(".mg-live-bar-text")
+    seen.append(text.inner_text())
+    assert "restored from" in seen[-1]
+    page.press("Train 100 steps", within=bar)
+    page.page.wait_for_function("document.querySelector('.mg-live-bar [data-live=status]').textContent"
+                                ".startsWith('Training')", timeout=LOAD_TIMEOUT)
+    seen.append(text.inner_text())
+    page.press("Stop", within=bar)
+    wait_bar(page.page, "paused", "done")
+    seen.append(text.inner_text())
+    assert all(t.lower().count("your run") <= 1 for t in seen), seen
+    assert seen[-1].startswith("Your run: step ")
+
+
+def test_a_scene_says_which_step_it_shows_while_your_run_trains(live):
+    """While the reader's run trains, a scene that redraws between steps says which step it shows; not after."""
+    page = live()
+    page.fill(steps=300, samples=0, engine="scalar")  # the original's model, its Value graph: 100 steps take seconds
+    page.press("Train 10 steps")
+    page.wait("done")
+    page.goto("sections/parameters.html")
+    p = page.page
+    wait_bar(p, "done")
+    figure = p.locator('figure[data-scene="embeddings"]')
+    figure.scroll_into_view_if_needed()
+    p.wait_for_function("f => f.dataset.state === 'live' && f.dataset.source === 'live'", arg=figure.element_handle(),
+                        timeout=LOAD_TIMEOUT)
+    note = figure.locator("[data-scene-wait]")
+    page.press("Train 100 steps", within=p.locator(".mg-live-bar"))
+    figure.scroll_into_view_if_needed()  # back from the bar at the top of the page
+    p.wait_for_function("n => n && !n.hidden && /^Showing step \\d+; your run is training, now at step \\d+\\./"
+                        ".test(n.textContent)", arg=note.element_handle(timeout=LOAD_TIMEOUT), timeout=LOAD_TIMEOUT)
+    wait_bar(p, "done")
+    assert note.is_hidden()

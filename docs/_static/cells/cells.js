@@ -257,6 +257,8 @@ for (const [i, bar] of document.querySelectorAll(".cell > .mg-cell-bar").entries
   if (bar.dataset.numpy === "false") cells.push(new Cell(bar.parentElement, bar, cells.length, i + 1));
 }
 if (cells.length) {
-  document.body.appendChild(el("p", { id: "mg-cell-keys", hidden: "" },
-    "Shift+Enter runs the cell; Tab indents, Shift+Tab dedents; Escape leaves the editor."));
+  document.body.appendChild(el("p", { id: "mg-cell-keys", hidden: "" }, matchMedia("(pointer: coarse)").matches
+    ? "Enter after a line ending in “:” indents the next line; the Indent and Dedent buttons under the code shift " +
+      "the current line; ▶ Run runs the cell." // a touch screen's keyboard has no Tab, Shift+Enter nor Escape
+    : "Shift+Enter runs the cell; Tab indents, Shift+Tab dedents; Escape leaves the editor."));
 }

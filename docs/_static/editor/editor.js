@@ -1,7 +1,9 @@
 // The code editor of the exercises and the runnable cells: CodeMirror 6 (Python highlighting, indentation, undo),
 // vendored by the build (src/microgpt/sphinxext/editor.py) into the folder editor.json names, and loaded on the
 // first edit. The keys every code field follows: Shift+Enter runs, Escape leaves (no Tab trap), Tab indents and
-// Shift+Tab dedents. If the editor cannot load, a plain textarea with the same keys takes its place.
+// Shift+Tab dedents, Enter after a line ending in ":" indents the next (the Python language's indentation). On a
+// touch screen, whose keyboard has no Tab, Indent and Dedent buttons do it. If the editor cannot load, a plain
+// textarea with the same keys takes its place.
 //   const editor = await createEditor(parent, {doc, label, describedBy, onRun, onLeave});
 //   editor.value; editor.value = "..."; editor.focus(); editor.destroy(); editor.dom (in parent); editor.input
 const base = new URL("./", import.meta.url);
@@ -23,12 +25,35 @@ function load() {
 }
 
 export async function createEditor(parent, options) {
+  let editor;
   try {
-    return codemirror(parent, options, await load());
+    editor = codemirror(parent, options, await load());
   } catch (e) {
     console.warn(`microgpt: the code editor could not load (${e?.message ?? e}); a plain text field instead`);
-    return textarea(parent, options);
+    editor = textarea(parent, options);
   }
+  return withTouchKeys(editor);
+}
+
+/** A touch screen's keyboard has no Tab: Indent and Dedent buttons under the code (shown only where the main
+ *  pointer is coarse, editor.css), acting on the current line or selection; the code keeps the focus. */
+function withTouchKeys(editor) {
+  const box = document.createElement("div");
+  box.className = "mg-editor-box";
+  editor.dom.replaceWith(box);
+  const bar = document.createElement("div");
+  bar.className = "mg-editor-touch";
+  bar.setAttribute("role", "group");
+  bar.setAttribute("aria-label", "Indentation");
+  for (const [text, out] of [["Indent →", false], ["← Dedent", true]]) {
+    const b = Object.assign(document.createElement("button"), { type: "button", textContent: text });
+    b.addEventListener("mousedown", (e) => e.preventDefault()); // the code keeps the focus (and the keyboard stays)
+    b.addEventListener("click", () => { editor.indent(out); editor.focus(); });
+    bar.append(b);
+  }
+  box.append(editor.dom, bar);
+  const destroy = editor.destroy;
+  return Object.assign(editor, { dom: box, destroy() { destroy(); box.remove(); } });
 }
 
 function codemirror(parent, { doc, label, describedBy, onRun, onLeave }, modules) {
@@ -46,14 +71,15 @@ function codemirror(parent, { doc, label, describedBy, onRun, onLeave }, modules
     parent,
     state: EditorState.create({ doc, extensions: [keys, history(), drawSelection(), python(), bracketMatching(),
       syntaxHighlighting(defaultHighlightStyle), indentUnit.of("    "), EditorState.tabSize.of(4),
-      EditorView.contentAttributes.of(attributes)] }),
+      EditorView.contentAttributes.of(attributes),
+      EditorView.editorAttributes.of({ class: "mg-editor" })] }), // (a class added by hand goes at the next focus)
   });
-  view.dom.classList.add("mg-editor");
   return {
     dom: view.dom,
     input: view.contentDOM,
     get value() { return view.state.doc.toString(); },
     set value(text) { view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }); },
+    indent(out) { (out ? indentLess : indentMore)(view); },
     focus() { view.focus(); },
     destroy() { view.destroy(); },
   };
@@ -69,6 +95,7 @@ function textarea(parent, { doc, label, describedBy, onRun, onLeave }) {
   area.addEventListener("input", () => { area.rows = Math.max(area.value.split("\n").length, 2); });
   area.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); onRun?.(); }
+    else if (e.key === "Enter" && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); newline(area); }
     else if (e.key === "Escape") { e.preventDefault(); onLeave?.(); }
     else if (e.key === "Tab" && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); indent(area, e.shiftKey); }
   });
@@ -78,16 +105,27 @@ function textarea(parent, { doc, label, describedBy, onRun, onLeave }) {
     input: area,
     get value() { return area.value; },
     set value(text) { area.value = text; },
+    indent(out) { indent(area, out, true); },
     focus() { area.focus(); },
     destroy() { area.remove(); },
   };
 }
 
-function indent(area, out) {
-  // Tab indents the selected lines (or inserts spaces at the caret); Shift+Tab dedents them
+function newline(area) {
+  // as CodeMirror's Python indentation does: the line's own indent, and 4 more after a line ending in ":"
+  const { value, selectionStart: start, selectionEnd: end } = area;
+  const line = value.slice(value.lastIndexOf("\n", start - 1) + 1, start);
+  const indent = line.match(/^ */)[0] + (/:\s*(#.*)?$/.test(line) ? "    " : "");
+  area.setRangeText(`\n${indent}`, start, end, "end");
+  area.dispatchEvent(new Event("input"));
+}
+
+function indent(area, out, wholeLines = false) {
+  // Tab indents the selected lines (or inserts spaces at the caret); Shift+Tab dedents them. The touch buttons
+  // (`wholeLines`) always shift whole lines.
   const { value, selectionStart: start, selectionEnd: end } = area;
   const lineStart = value.lastIndexOf("\n", start - 1) + 1;
-  if (!out && start === end) { area.setRangeText("    ", start, end, "end"); return; }
+  if (!out && start === end && !wholeLines) { area.setRangeText("    ", start, end, "end"); return; }
   const lines = value.slice(lineStart, end).split("\n");
   const changed = lines.map((l) => (out ? l.replace(/^ {1,4}/, "") : "    " + l)).join("\n");
   area.setRangeText(changed, lineStart, end, "select");

@@ -24,8 +24,10 @@ async function setUp() {
   const live = document.querySelector("script[data-live-page]")?.dataset.livePage ?? "";
   const style = Object.assign(document.createElement("link"), { rel: "stylesheet", href: new URL("live.css", import.meta.url) });
   document.head.append(style);
-  bar.innerHTML = `<p class="mg-live-bar-text"><strong>Your run</strong> <span data-live="status" role="status">
-    loading…</span> <a href="${encodeURI(live)}">the live page</a></p>
+  // every message the status shows names the run itself ("Your run: step 20 of 30", "Your run, restored from …"):
+  // no title before it, which would repeat it
+  bar.innerHTML = `<p class="mg-live-bar-text"><span data-live="status" role="status">Your run: loading…</span>
+    <a href="${encodeURI(live)}">Open the live page</a></p>
     <div class="mg-live-bar-controls" role="group" aria-label="Train your run">
     <button type="button" data-steps="10">Train 10 steps</button>
     <button type="button" data-steps="100">Train 100 steps</button>
@@ -51,7 +53,7 @@ async function setUp() {
     if (notice) { status.textContent = notice; return; }
     if (!run.exists) return;
     const s = run.status;
-    status.textContent = `step ${s.step} of ${s.num_steps}` + (run.atHorizon ? " (the planned horizon)" : "") +
+    status.textContent = `Your run: step ${s.step} of ${s.num_steps}` + (run.atHorizon ? " (the planned horizon)" : "") +
       (run.state === "paused" ? ", stopped" : "");
   };
   const showHorizon = () => {

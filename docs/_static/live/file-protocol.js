@@ -6,5 +6,6 @@ document.addEventListener("DOMContentLoaded", () => {
     panel.querySelector(".mg-live-file").hidden = false;
     panel.dataset.liveState = "error";
     for (const control of panel.querySelectorAll("button, input, textarea")) control.disabled = true;
+    for (const button of panel.querySelectorAll("button")) button.setAttribute("aria-describedby", "mg-live-file");
   }
 });

@@ -21,6 +21,9 @@ function setUp(panel) {
   const locked = $('[data-live="locked"]');
   const rate = $('[data-live="rate"]');
   const docsInfo = $('[data-live="documents-info"]');
+  const startWhy = $('[data-live="start-why"]');
+  const controlsWhy = $('[data-live="controls-why"]');
+  const noRunYet = controlsWhy.textContent; // the page's words for Resume and Reset before any run
   const curves = $('[data-live="curves"]');
   const more = $(".mg-live-more");
   const range = $("#mg-live-generate-range");
@@ -47,7 +50,7 @@ function setUp(panel) {
     for (const button of buttons) {
       const action = button.dataset.action;
       if (action === "stop") continue;
-      if (action === "resume") button.disabled = !(state === "paused" && run.pending);
+      if (action === "resume") button.disabled = busy || !canResume();
       else if (action === "reset") button.disabled = busy || !run.exists;
       else if (action === "preset") button.disabled = busy || run.exists;
       else button.disabled = busy;
@@ -68,6 +71,35 @@ function setUp(panel) {
     if (state === "done") say(notice ?? (run.atHorizon ? `Trained ${run.status.step} steps: the planned horizon.`
       : `Step ${run.status.step} of ${run.status.num_steps}.`));
     if (state === "idle" && notice) say(notice);
+  }
+
+  /** Resume goes on with what Stop interrupted, or, after a reload or a restore, trains on to the horizon. */
+  function canResume() {
+    return Boolean(run.pending) || (run.exists && !run.atHorizon);
+  }
+
+  /** Every disabled control says why: aria-describedby names a visible sentence (the status while an action runs,
+   *  the horizon's reason, the run that exists, or that there is none yet). */
+  function explain(busy) {
+    const s = run.status;
+    startWhy.hidden = !run.exists;
+    if (run.exists) {
+      startWhy.textContent = `Your run is set up (step ${s.step} of ${s.num_steps}): the presets start a new one, ` +
+        `so they wait until Reset forgets it. ${run.atHorizon ? "It is at its horizon: Extend the horizon to train " +
+          "it further." : "Resume trains it on to its horizon; Train adds 1, 10 or 100 steps."}`;
+    }
+    controlsWhy.hidden = run.exists;
+    controlsWhy.textContent = noRunYet;
+    for (const button of buttons) {
+      const action = button.dataset.action;
+      if (action === "stop" || action === "confirm") continue;
+      const why = !button.disabled ? null : busy ? status.id
+        : action === "preset" && run.exists ? startWhy.id
+          : (action === "train" || action === "resume") && run.atHorizon ? "mg-live-horizon-text"
+            : !run.exists && (action === "resume" || action === "reset") ? controlsWhy.id : null;
+      if (why) button.setAttribute("aria-describedby", why);
+      else button.removeAttribute("aria-describedby");
+    }
   }
 
   function say(text) { status.textContent = text; }
@@ -139,12 +171,31 @@ function setUp(panel) {
       (p.level === "ok" ? "" : ` ${p.level === "refuse" ? "Too large for this page" : "Large"}: ${p.message}.`);
   }
 
-  let planning = 0;
-  async function replan() {
-    if (!run.rt.loaded || run.exists) {
-      if (!run.exists) estimate.textContent = "Changed settings: Run checks their size and time before it trains.";
+  /** Before the runtime loads: the default model's plan the page was built with (data-estimate: the benchmark's
+   *  figures, from live.plan), for the engine and --steps in the form; the reader's measured speed where known.
+   *  A changed model or documents: the default's figures, said to be the default's, until Run checks the new. */
+  const shipped = JSON.parse(estimate.dataset.estimate);
+  function estimateBeforeLoad() {
+    const values = settings();
+    const base = shipped.engines[values.engine] ?? Object.values(shipped.engines)[0];
+    const steps = Number(values.steps.trim());
+    if (!Number.isInteger(steps) || steps < 1) {
+      estimate.textContent = "--steps: Run checks it, and the model's size and time, before it trains.";
       return;
     }
+    const reshaped = shipped.shape.filter((name) => form.elements[name].value.trim() !== form.elements[name].dataset.default);
+    showEstimate({ ...base, num_steps: steps });
+    if (reshaped.length || documents()) {
+      estimate.textContent = `The original's model on names.txt: ${estimate.textContent} ` +
+        `${[...reshaped.map((n) => `--${n}`), ...(documents() ? ["the documents"] : [])].join(", ")} changed: ` +
+        "Run checks that model's size and time before it trains.";
+    }
+  }
+
+  let planning = 0;
+  async function replan() {
+    if (run.exists) return;
+    if (!run.rt.loaded) { estimateBeforeLoad(); return; }
     const mine = ++planning;
     try {
       const p = await run.rt.call("live.plan", [settings(), ...(documents()?.args ?? [])], documents()?.bytes);
@@ -185,11 +236,9 @@ function setUp(panel) {
   function showHorizon() {
     const at = run.atHorizon;
     horizon.hidden = !at;
-    for (const b of trainButtons) {
-      if (at) { b.disabled = true; b.setAttribute("aria-describedby", "mg-live-horizon-text"); }
-      else b.removeAttribute("aria-describedby");
-    }
+    for (const b of trainButtons) if (at) b.disabled = true;
     if (at) $('[data-live="horizon-text"]').textContent = run.horizonReason();
+    explain(run.state === "loading" || run.state === "running");
   }
 
   run.addEventListener("state", (e) => { showLines(); showState(e.detail); }); // an action's end shows all it printed
@@ -263,7 +312,7 @@ function setUp(panel) {
       if (changed.length) say(`The original's settings are back for ${changed.join(", ")}.`);
       work = async () => { await ensureRun(yes); await run.train(Infinity, true); };
     } else if (action === "train") work = async () => { await ensureRun(yes); await run.train(steps); };
-    else if (action === "resume") work = () => run.resume();
+    else if (action === "resume") work = () => (run.pending ? run.resume() : run.train(Infinity, true));
     else if (action === "generate") {
       work = async () => {
         await run.rt.call("live.check_temperature", [temperature.value]); // a bad one sets up no run
@@ -334,6 +383,7 @@ function setUp(panel) {
     upload.value = ""; // the pasted text runs, not the file chosen before
   });
   showState("idle");
+  if (measuredSpeed(form.elements.engine.value)) estimateBeforeLoad(); // the reader's speed, from an earlier visit
   // the runtime starts while the reader reads; then the settings' plan, which Run finds done (parsed, reported)
   run.restoreSaved().then((restored) => {
     if (!restored) whenIdle(() => run.preload().then((started) => started && replan()));

@@ -6,35 +6,56 @@ import { COLORS, THREE, button, createView, polyline, readout } from "./shared.j
 export async function create({ stage, options, data, source }) {
   const view = createView(stage, { orthographic: true });
   const nodes = data.nodes; // topological order: children first
+  // Each node one column before its first use (the root last): a constant or an input stands beside the operation
+  // that reads it, so edges span one column, but for a value used twice.
+  const asap = [];
+  for (const n of nodes) asap[n.id] = n.children.length ? 1 + Math.max(...n.children.map((c) => asap[c])) : 0;
+  const depth = Math.max(...asap);
   const level = [];
-  for (const n of nodes) level[n.id] = n.children.length ? 1 + Math.max(...n.children.map((c) => level[c])) : 0;
-  const depth = Math.max(...level);
-  const perLevel = [];
-  const pos = nodes.map((n) => {
-    const k = (perLevel[level[n.id]] = (perLevel[level[n.id]] || 0) + 1) - 1;
-    return [level[n.id], k];
+  for (const n of [...nodes].reverse()) {
+    level[n.id] ??= depth;
+    for (const c of n.children) level[c] = Math.min(level[c] ?? Infinity, level[n.id] - 1);
+  }
+  // Within a column, nodes in the order of the nodes that use them (fewer crossings): from the root down.
+  const row = []; // node id -> its place in its column, 0..1
+  const columns = Array.from({ length: depth + 1 }, () => []);
+  for (const n of nodes) columns[level[n.id]].push(n);
+  const users = new Map(nodes.map((n) => [n.id, []]));
+  for (const n of nodes) for (const c of n.children) users.get(c).push(n.id);
+  for (let l = depth; l >= 0; l--) {
+    const mean = (n) => { const u = users.get(n.id); return u.length ? u.reduce((a, id) => a + row[id], 0) / u.length : 0.5; };
+    columns[l].sort((a, b) => mean(a) - mean(b));
+    columns[l].forEach((n, k) => { row[n.id] = (k + 0.5) / columns[l].length; });
+  }
+  // Columns left to right on a wide canvas; on a tall one (a phone) rows from the top, the inputs first.
+  const tall = view.box.clientHeight > view.box.clientWidth;
+  const at = nodes.map((n) => {
+    const along = level[n.id] / Math.max(depth, 1);
+    return tall ? new THREE.Vector3(0.07 + 0.86 * row[n.id], 0.85 - 0.8 * along, 0)
+      : new THREE.Vector3(0.05 + 0.9 * along, 0.84 - 0.76 * row[n.id], 0);
   });
-  // the leaves (inputs and constants) get room on their right for their two-line labels; the other levels share the rest
-  const X = (l) => (l === 0 ? 0.04 : 0.3 + (0.66 * (l - 1)) / Math.max(depth - 1, 1));
-  const Y = (l, k) => 0.86 - (0.8 * (k + 0.5)) / perLevel[l];
-  const at = nodes.map((n, i) => new THREE.Vector3(X(pos[i][0]), Y(pos[i][0], pos[i][1]), 0));
-  for (const n of nodes) for (const c of n.children) view.scene.add(polyline([at[c].toArray(), at[n.id].toArray()], COLORS.grid));
+  const edges = nodes.flatMap((n) => n.children.map((c) => [at[c], at[n.id]]));
+  for (const [a, b] of edges) view.scene.add(polyline([a.toArray(), b.toArray()], COLORS.grid));
   const dots = new THREE.InstancedMesh(new THREE.CircleGeometry(0.012, 20), new THREE.MeshBasicMaterial(), nodes.length);
   const m = new THREE.Matrix4();
-  nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeTranslation(at[i].x, at[i].y, 0.01)));
+  const squash = () => view.box.clientHeight / Math.max(view.box.clientWidth, 1); // x's world unit is the width's
+  let placed = 0;
+  view.onBeforeRender(() => { // round dots on a canvas of any shape
+    if (placed === squash()) return;
+    placed = squash();
+    nodes.forEach((n, i) => dots.setMatrixAt(i, m.makeScale(placed, 1, 1).setPosition(at[i].x, at[i].y, 0.01)));
+    dots.instanceMatrix.needsUpdate = true;
+  });
   view.scene.add(dots);
-  // below the node on even levels, above it on odd ones: neighbouring levels' labels never meet, even on a phone
-  const labels = nodes.map((n, i) => (pos[i][0] === 0
-    ? view.label("", at[i].clone().add(new THREE.Vector3(0.02, 0, 0)), "mg-left")
-    : pos[i][0] % 2
-      ? view.label("", at[i].clone().add(new THREE.Vector3(-0.012, 0.02, 0)), "mg-over")
-      : view.label("", at[i].clone().add(new THREE.Vector3(-0.012, -0.02, 0)), "mg-under")));
+  // each value beside its node, wherever it covers no node, edge or other label (shared.js: declutter)
+  const labels = nodes.map((n, i) => view.label("", at[i], "", null, { around: 7 }));
+  view.addSegments(() => edges);
   // the four parts of the code, in two rows: each fits its half even on a phone
   view.label("Value: data and grad", new THREE.Vector3(0.02, 0.965, 0), "mg-left", "data");
   view.label("operations", new THREE.Vector3(0.02, 0.915, 0), "mg-left", "ops");
   view.label("topological order", new THREE.Vector3(0.5, 0.965, 0), "mg-left", "topo");
   view.label("backward()", new THREE.Vector3(0.5, 0.915, 0), "mg-left", "backward");
-  view.addShapes(() => at.map((p, i) => ({ at: p, radius: 0.012, owner: labels[i].el }))); // no label on a node
+  view.addShapes(() => at.map((p, i) => ({ at: p, radius: 0.012 * squash(), owner: labels[i].el }))); // none on a node
   const text = readout(view);
   text.style.top = "auto";
   text.style.bottom = "0.4rem";
@@ -57,8 +78,9 @@ export async function create({ stage, options, data, source }) {
       dots.setColorAt(i, color.set(current ? COLORS.chosen : final ? COLORS.rate : COLORS.bar));
       const name = n.label || n.op;
       const value = n.data.toPrecision(3);
-      const head = Number(name) === n.data ? "" : `${name} `; // a constant's name is its value: once is enough
-      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`); // two lines at most
+      // a constant's name is its value: once is enough; a long name (an input's) on a line of its own
+      const head = Number(name) === n.data ? "" : name.length > 3 ? `${name}\n` : `${name} `;
+      labels[i].set(`${head}${value}${final ? `\ng ${n.grad.toPrecision(3)}` : ""}`);
     });
     dots.instanceColor.needsUpdate = true;
     const visiting = done > 0 ? order[done - 1] : null;

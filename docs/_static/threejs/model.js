@@ -99,13 +99,50 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     x += STAGE_GAP - GAP;
   }
   // centre every stage's stack vertically on y = 0
-  for (const [s] of stages.entries()) {
+  const extents = stages.map((_, s) => {
     const mine = blocks.filter((b) => b.stage === s);
     const top = Math.max(...mine.map((b) => b.top));
     const bottom = Math.min(...mine.map((b) => b.top - b.rows));
     for (const b of mine) b.top -= (top + bottom) / 2;
+    const left = Math.min(...mine.map((b) => b.x));
+    return { left, width: Math.max(...mine.map((b) => b.x + b.cols)) - left, height: top - bottom, mine };
+  });
+  // On a narrow stage the path folds into rows, as many as make the cells largest in the whole-model view (a
+  // phone's overview is a picture, not a strip); each row reads left to right.
+  const rowsOf = (k) => { // the stages in k rows of about equal width
+    const total = extents.reduce((sum, e) => sum + e.width + STAGE_GAP, 0);
+    const rows = [[]];
+    let used = 0;
+    for (const e of extents) {
+      if (used > 0 && used + e.width / 2 > (total / k) * rows.length && rows.length < k) rows.push([]);
+      rows.at(-1).push(e);
+      used += e.width + STAGE_GAP;
+    }
+    return rows;
+  };
+  const room = Math.max(stage.clientWidth, 1) / Math.max(stage.clientHeight - 40, 1); // the canvas's aspect, about
+  const sizeOf = (rows) => {
+    const w = Math.max(...rows.map((r) => r.reduce((sum, e) => sum + e.width + STAGE_GAP, -STAGE_GAP)));
+    const h = rows.reduce((sum, r) => sum + Math.max(...r.map((e) => e.height)) + 16, 0);
+    return Math.min(room / w, 1 / h); // cells per unit of canvas height
+  };
+  let layoutRows = rowsOf(1);
+  for (let k = 2; k <= Math.min(4, extents.length); k++) if (sizeOf(rowsOf(k)) > sizeOf(layoutRows) * 1.15) layoutRows = rowsOf(k);
+  let rowTop = 0;
+  let width = 0;
+  for (const [k, r] of layoutRows.entries()) {
+    const h = Math.max(...r.map((e) => e.height));
+    let at = 0;
+    for (const e of r) {
+      e.row = k;
+      for (const b of e.mine) Object.assign(b, { x: b.x - e.left + at, top: b.top + rowTop - h / 2 });
+      at += e.width + STAGE_GAP;
+    }
+    width = Math.max(width, at - STAGE_GAP);
+    rowTop -= h + 16;
   }
-  const width = x - STAGE_GAP;
+  for (const b of blocks) b.top -= (rowTop + 16) / 2; // the rows centred on y = 0
+  const narrow = stage.clientWidth < 600; // a phone: the whole-model view names the stages only
 
   const mesh = new THREE.InstancedMesh(new THREE.PlaneGeometry(0.86, 0.86),
     new THREE.MeshBasicMaterial({ side: THREE.DoubleSide }), cells);
@@ -155,16 +192,22 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   }
   paintFrames();
   view.onHighlight((ids) => { lit = ids; paintFrames(); });
+  const frameSegments = []; // the blocks' frames (not the picked rows'): labels must not cross them
+  for (let i = 0; i < blocks.length * 8; i += 2) {
+    frameSegments.push([new THREE.Vector3(positions.getX(i), positions.getY(i), 0.02),
+      new THREE.Vector3(positions.getX(i + 1), positions.getY(i + 1), 0.02)]);
+  }
+  view.addSegments(() => frameSegments);
 
   // One label per block: a handle linked to the lines that make it; above a matrix, down along under a vector.
-  for (const b of blocks) {
+  const blockLabels = blocks.map((b) => {
     const vector = b.kind === "vector";
-    const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 2, 0);
-    view.label(b.name, at, vector ? "mg-down" : "", b.id);
-  }
+    const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 1, 0);
+    return view.label(b.name, at, vector ? "mg-down" : "mg-above", b.id); // clear of its frame
+  });
   const stageTitles = stages.map((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
-    const top = Math.max(...mine.map((b) => b.top));
+    const top = Math.max(...blocks.filter((b) => extents[b.stage].row === extents[s].row).map((b) => b.top)); // its row's
     const left = Math.min(...mine.map((b) => b.x));
     const right = Math.max(...mine.map((b) => b.x + b.cols));
     return view.label(st.title, new THREE.Vector3((left + right) / 2 - width / 2, top + 6, 0), "mg-strong");
@@ -172,7 +215,8 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
 
   // The camera: an overview, then one stop per stage.
   const stops = [{ title: "The whole model", text: "every weight of state_dict, along the path gpt() takes; " +
-    "choose a stage, or turn it (drag; on a touch screen, Turn first)", box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
+    (narrow ? "choose a stage to see its blocks and their names, or turn it (Turn first)"
+      : "choose a stage, or turn it (drag; on a touch screen, Turn first)"), box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
     Math.min(...blocks.map((b) => b.top - b.rows)) - 9] }];
   stages.forEach((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
@@ -216,6 +260,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     prev.disabled = current === 0;
     next.disabled = current === stops.length - 1;
     stageTitles.forEach((l, i) => l.el.classList.toggle("mg-lit", i === current - 1));
+    for (const l of blockLabels) l.show(!(narrow && current === 0)); // on a phone, a stage's view names its blocks
     describe();
   }
   view.onDispose(() => cancelAnimationFrame(flight));

@@ -45,6 +45,7 @@ const entries = figures.map((fig) => ({
   links: JSON.parse(fig.dataset.links || "{}"), // element id -> lines of microgpt.py
   code: JSON.parse(fig.dataset.code || "{}"), // line -> [its address, its text]
   excerpt: fig.querySelector("[data-scene-excerpt]"),
+  wait: null, // while the reader's run trains: which of its steps the scene shows (showWait)
 }));
 
 let step = 0;
@@ -74,6 +75,7 @@ function stop(entry) {
   entry.options?.remove();
   entry.options = null;
   if (scene) setState(entry, "idle");
+  showWait(entry);
 }
 
 function makeRoom() {
@@ -130,8 +132,10 @@ async function start(entry) {
     if (litLine !== null) scene.highlight(Object.keys(entry.links).filter((id) => entry.links[id].includes(litLine)));
     entry.fig.mgScene = scene; // for the tests: its elements and three.js's memory counters
     entry.fig.dataset.source = from.live ? "live" : "recorded";
+    if (from.live) entry.fig.dataset.liveStep = String(from.step);
     setState(entry, "live");
     if (entry.timeAxis) await scene.setStep(step);
+    showWait(entry);
   })()
     .catch((err) => fallback(entry, err?.message || String(err)))
     .finally(() => { if (entry.starting === starting) entry.starting = null; });
@@ -244,17 +248,20 @@ function span(lines) {
   return `${lines.length > 1 ? "lines" : "line"} ${text}`;
 }
 
-/** The scene's excerpt: the selected element's line numbers and first line of code, linking to the line. */
+const EXCERPT_LINES = 4; // a range this long shows whole; a longer one its first lines, and says how many more
+
+/** The scene's excerpt: the selected element's line numbers and code (all of a short range, the first lines of a
+ *  long one), linking to the lines. */
 function showExcerpt(entry) {
   const box = entry.excerpt;
   if (!box) return;
   const id = selection?.entry === entry ? selection.id : null;
-  const lines = linesOf(entry, id);
+  const lines = [...linesOf(entry, id)].sort((a, b) => a - b);
   box.replaceChildren();
-  box.dataset.lines = lines.join(",");
+  box.dataset.lines = linesOf(entry, id).join(",");
   box.hidden = !lines.length;
   if (!lines.length) return;
-  const [href, code] = entry.code[lines[0]] ?? ["", ""];
+  const [href] = entry.code[lines[0]] ?? [""];
   const link = Object.assign(document.createElement("a"), { href, textContent: `microgpt.py ${span(lines)}` });
   link.addEventListener("click", (ev) => { // shown on this page (maybe without an anchor): go there
     const line = document.querySelector(`.mg-line[data-line="${lines[0]}"]`);
@@ -263,11 +270,31 @@ function showExcerpt(entry) {
     line.scrollIntoView({ block: "center", behavior: reducedMotion ? "auto" : "smooth" });
     line.querySelector("a")?.focus({ preventScroll: true });
   });
-  const text = Object.assign(document.createElement("code"), { textContent: code.trim() + (lines.length > 1 ? " …" : "") });
+  const shown = lines.length > EXCERPT_LINES ? lines.slice(0, EXCERPT_LINES - 1) : lines;
+  const code = document.createElement("code");
+  code.className = "mg-excerpt-code";
+  const texts = shown.map((n) => (entry.code[n]?.[1] ?? "").trimEnd());
+  const indent = Math.min(...texts.filter((t) => t.trim()).map((t) => t.length - t.trimStart().length), 80);
+  let previous = null;
+  shown.forEach((n, i) => {
+    if (previous !== null && n !== previous + 1) code.append(Object.assign(document.createElement("span"),
+      { className: "mg-excerpt-line mg-excerpt-gap", textContent: "⋮" }));
+    const row = Object.assign(document.createElement("span"), { className: "mg-excerpt-line" });
+    row.dataset.line = String(n);
+    row.append(Object.assign(document.createElement("span"), { className: "mg-excerpt-n", textContent: `${n}` }),
+      texts[i].slice(indent));
+    code.append(row);
+    previous = n;
+  });
+  if (shown.length < lines.length) {
+    const rest = lines.length - shown.length;
+    code.append(Object.assign(document.createElement("span"), { className: "mg-excerpt-line mg-excerpt-more",
+      textContent: `… and ${rest} more line${rest > 1 ? "s" : ""}: follow the link for all ${lines.length}` }));
+  }
   const clear = Object.assign(document.createElement("button"), { type: "button", textContent: "Clear" });
   clear.setAttribute("aria-label", "Clear the selection (Escape)");
   clear.addEventListener("click", () => select(null));
-  box.append(link, " ", text, " ", clear);
+  box.append(link, " ", clear, code);
 }
 
 addEventListener("keydown", (ev) => { if (ev.key === "Escape" && selection) select(null); });
@@ -514,6 +541,7 @@ async function watchRun() {
   run.addEventListener("restored", choose);
   run.addEventListener("reset", () => { useSource(recorded); showSwitch(); });
   run.addEventListener("step", onLiveStep);
+  run.addEventListener("state", () => { for (const e of entries) showWait(e); });
   if (run.exists) choose();
 }
 
@@ -522,6 +550,7 @@ async function watchRun() {
  *  measures "mg-live-scene <name>", from the step's arrival to the frame that shows it). */
 function onLiveStep() {
   showSwitch();
+  for (const e of entries) showWait(e);
   if (!source.live || !run.exists) return;
   const t0 = performance.now();
   const n = run.status.step;
@@ -557,7 +586,29 @@ async function refresh(entry, manifest, n, t0) {
   await new Promise(requestAnimationFrame); // after the frame the scene asked for: it is on screen
   if (entry.live !== scene) return;
   entry.fig.dataset.liveStep = String(n);
+  showWait(entry);
   performance.measure(`mg-live-scene ${entry.fig.dataset.scene}`, { start: t0, detail: { step: n } });
+}
+
+/** While the reader's run trains, a scene says which of its steps it shows: it redraws between training steps
+ *  (the worker answers its documents then), so it may be a step or more behind the run. */
+function showWait(entry) {
+  const training = Boolean(source?.live && entry.live && run?.exists && run.state === "running");
+  if (!training) {
+    if (entry.wait) entry.wait.hidden = true;
+    return;
+  }
+  if (!entry.wait) {
+    entry.wait = Object.assign(document.createElement("p"), { className: "mg-scene-wait" });
+    entry.wait.dataset.sceneWait = "";
+    entry.stage.after(entry.wait);
+  }
+  const now = run.status.step;
+  const chosen = entry.timeAxis && control && step < control.max; // the reader moved the step control back
+  const shown = chosen ? step : Number(entry.fig.dataset.liveStep);
+  entry.wait.hidden = false;
+  entry.wait.textContent = `Showing step ${shown}${chosen ? " (the step control's)" : ""}; your run is training, ` +
+    `now at step ${now}. This scene redraws between training steps.`;
 }
 
 init();

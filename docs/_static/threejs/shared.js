@@ -66,24 +66,79 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     const rects = shown.map((el) => el.getBoundingClientRect()); // one layout for all the labels
     rects.forEach((r, i) => {
       const dx = Math.max(0, edge.left - r.left) - Math.max(0, r.right - edge.right);
-      if (dx && r.width < edge.width) {
+      if (dx && r.width < edge.width && !shown[i].dataset.around) { // (one placed around its point is inside)
         shown[i].style.marginLeft = `${dx}px`;
         rects[i] = new DOMRect(r.x + dx, r.y, r.width, r.height);
       }
     });
-    const order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
     const meets = (r, k) => r.left < k.right - 1 && k.left < r.right - 1 && r.top < k.bottom - 1 && k.top < r.bottom - 1;
     const drawn = shapeRects(edge);
-    const kept = [];
-    for (const i of order) {
-      const r = rects[i];
-      const crowded = kept.some((k) => meets(r, k)) || drawn.some((k) => k.owner !== shown[i] && meets(r, k));
+    const lines = segmentsOnScreen(edge);
+    const inside = (q) => q.left >= edge.left && q.right <= edge.right && q.top >= edge.top && q.bottom <= edge.bottom;
+    /** Place the labels in this order: each where it covers no label placed before it, no drawn shape and no drawn
+     *  line; one that cannot is crowded (faded). A label with data-around tries spots all around its point. */
+    const attempt = (order) => {
+      const kept = [];
+      const free = (r, el, own) => !kept.some((k) => meets(r, k)) && !lines.some((g) => crosses(g, r)) &&
+        !drawn.some((k) => (own || k.owner !== el) && meets(r, k));
+      const placed = new Map(); // index -> its rect, or null when crowded
+      for (const i of order) {
+        let r = rects[i];
+        const gap = Number(shown[i].dataset.around);
+        if (gap) {
+          const c = around.get(shown[i]).clone().project(camera);
+          const x = edge.left + ((c.x + 1) / 2) * edge.width;
+          const y = edge.top + ((1 - c.y) / 2) * edge.height;
+          const { width: w, height: h } = r;
+          const spots = [];
+          for (const g of [gap, 2 * gap, 3.5 * gap, 5 * gap]) {
+            const d = g * 0.7;
+            spots.push([g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h], [-w / 2, g], [d, -d - h], [d, d],
+              [-d - w, -d - h], [-d - w, d], [-gap, g], [-gap, -g - h], [gap - w, g], [gap - w, -g - h]);
+          }
+          r = spots.map(([dx, dy]) => new DOMRect(x + dx, y + dy, w, h)).find((q) => inside(q) && free(q, shown[i], true))
+            ?? null;
+        } else if (!free(r, shown[i], false)) r = null;
+        placed.set(i, r);
+        if (r) kept.push(r);
+      }
+      return placed;
+    };
+    // by rank (element handles first, then bold ones, then those marked first); labels left out go first next time
+    let order = shown.map((_, i) => i).sort((a, b) => rank(shown[a]) - rank(shown[b]) || a - b);
+    let best = attempt(order);
+    const missing = (placed) => [...placed].filter(([, r]) => !r).map(([i]) => i);
+    for (let tries = 0; tries < 3 && missing(best).length; tries++) {
+      const failed = missing(best).filter((i) => shown[i].dataset.around);
+      if (!failed.length) break;
+      order = [...order.filter((i) => rank(shown[i]) === 0), ...failed,
+        ...order.filter((i) => rank(shown[i]) !== 0 && !failed.includes(i))];
+      const next = attempt(order);
+      if (missing(next).length < missing(best).length) best = next;
+    }
+    for (const [i, r] of best) {
+      const crowded = !r;
+      if (r && shown[i].dataset.around) {
+        shown[i].style.left = `${r.left - edge.left}px`;
+        shown[i].style.top = `${r.top - edge.top}px`;
+      }
       shown[i].classList.toggle("mg-crowded", crowded);
       if (shown[i].dataset.element) shown[i].tabIndex = crowded ? -1 : 0; // nor is a faded one
-      if (!crowded) kept.push(r);
     }
     for (const el of labels.children) if (el.hidden) el.classList.remove("mg-crowded");
   }
+  const segments = []; // functions returning [[world point, world point], ...]: drawn lines labels must not cross
+  /** The registered segments on screen (page coordinates), each [x1, y1, x2, y2]. */
+  function segmentsOnScreen(edge) {
+    const out = [];
+    const toScreen = (v) => {
+      const c = v.clone().project(camera);
+      return [edge.left + ((c.x + 1) / 2) * edge.width, edge.top + ((1 - c.y) / 2) * edge.height];
+    };
+    for (const get of segments) for (const [a, b] of get()) out.push([...toScreen(a), ...toScreen(b)]);
+    return out;
+  }
+  const around = new Map(); // label element -> its world point, for labels placed around it (declutter)
   const shapes = []; // functions returning [{at: world point, radius: world size, owner: its label's element}]
   /** The screen boxes of the registered shapes (dots, nodes): labels must not cover them. */
   function shapeRects(edge) {
@@ -131,9 +186,14 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
 
   /** A text label at a 3D point, re-placed on every render; text is inserted as text.
    *  With `element`, the label is a button: hovering, focusing or clicking it shows the lines that make it. */
-  function label(text, position, className = "", element = null) {
+  function label(text, position, className = "", element = null, { around: gap = 0 } = {}) {
     const el = document.createElement(element ? "button" : "span");
     el.className = `mg-label ${className}`.trim();
+    if (gap) { // declutter places it, `gap` px or more from its point, where it covers nothing
+      el.classList.add("mg-around");
+      el.dataset.around = String(gap);
+      around.set(el, position);
+    }
     el.textContent = text;
     if (element) {
       el.type = "button";
@@ -151,19 +211,21 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     }
     labels.appendChild(el);
     const at = position.clone();
+    let off = false; // put away by the scene (show(false)): hidden until shown again
     const place = () => {
       const p = at.clone().project(camera);
       el.style.left = `${((p.x + 1) / 2) * 100}%`;
       el.style.top = `${((1 - p.y) / 2) * 100}%`;
-      el.hidden = p.z > 1 || p.z < -1 || Math.abs(p.x) > 1.02 || Math.abs(p.y) > 1.02; // behind or out of view
+      el.hidden = off || p.z > 1 || p.z < -1 || Math.abs(p.x) > 1.02 || Math.abs(p.y) > 1.02; // behind or out of view
       if (element) el.tabIndex = el.hidden ? -1 : 0; // a hidden handle is no tab stop
     };
     beforeRender.push(place);
-    return { el, at, set: (t) => { el.textContent = t; } };
+    return { el, at, set: (t) => { el.textContent = t; }, show: (on) => { off = !on; requestRender(); } };
   }
 
   function clearLabels() {
     labels.replaceChildren();
+    around.clear();
     beforeRender.length = 0;
     elements.clear();
   }
@@ -203,6 +265,8 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     onHighlight: (fn) => highlighters.push(fn),
     /** Drawn shapes labels must not cover: fn() -> [{at, radius, owner}] in world units, read at each render. */
     addShapes: (fn) => shapes.push(fn),
+    /** Drawn lines labels must not cross: fn() -> [[a, b], ...] world points, read at each render. */
+    addSegments: (fn) => segments.push(fn),
     /** The scene's side of line linking: ids of its elements, and where to report hover/focus/click. */
     elementIds: () => [...elements.keys()],
     linkWith: (fn) => { linkTo = fn; },
@@ -212,9 +276,49 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     handle: (extra) => ({
       canvas: renderer.domElement, dispose, highlight, select, setStep() {},
       elements: () => [...elements.keys()], link: (fn) => { linkTo = fn; },
-      memory: () => ({ ...renderer.info.memory }), ...extra,
+      memory: () => ({ ...renderer.info.memory }),
+      /** Every drawn line's segments on screen (page coordinates [x1, y1, x2, y2]): for the tests. */
+      lines: () => drawnLines(scene, camera, box.getBoundingClientRect()), ...extra,
     }),
   };
+}
+
+/** Does segment [x1, y1, x2, y2] pass through rectangle r (shrunk by a pixel each side)? */
+export function crosses([x1, y1, x2, y2], r) {
+  const [left, right, top, bottom] = [r.left + 1, r.right - 1, r.top + 1, r.bottom - 1];
+  let [t0, t1] = [0, 1]; // Liang-Barsky: clip the segment to the rectangle
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  for (const [p, q] of [[-dx, x1 - left], [dx, right - x1], [-dy, y1 - top], [dy, bottom - y1]]) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const t = q / p;
+    if (p < 0) t0 = Math.max(t0, t);
+    else t1 = Math.min(t1, t);
+    if (t0 > t1) return false;
+  }
+  return true;
+}
+
+/** The segments of every visible line object of a scene, on screen (page coordinates). */
+function drawnLines(scene, camera, edge) {
+  const out = [];
+  const v = new THREE.Vector3();
+  const toScreen = (obj, i) => {
+    v.fromBufferAttribute(obj.geometry.attributes.position, i).applyMatrix4(obj.matrixWorld).project(camera);
+    return [edge.left + ((v.x + 1) / 2) * edge.width, edge.top + ((1 - v.y) / 2) * edge.height];
+  };
+  scene.updateMatrixWorld();
+  scene.traverseVisible((obj) => {
+    if (!obj.isLine || !obj.geometry.attributes.position) return;
+    const n = obj.geometry.attributes.position.count;
+    const step = obj.isLineSegments ? 2 : 1;
+    for (let i = 0; i + 1 < n; i += step) {
+      const a = toScreen(obj, i);
+      const b = toScreen(obj, i + 1);
+      if (a.every(Number.isFinite) && b.every(Number.isFinite) && (a[0] !== b[0] || a[1] !== b[1])) out.push([...a, ...b]);
+    }
+  });
+  return out;
 }
 
 /** Orbit the camera around `target`: drag with a mouse, or arrow keys and +/- on the focused stage. A finger
@@ -449,11 +553,13 @@ export async function traceOf(source, manifest, c, checkpoint, word, field) {
   return source.trace(word, c, checkpoint, manifest);
 }
 
-/** "at step 100" for a checkpoint shown at its own step; between checkpoints, says it is the nearest one kept. */
+/** "at step 100" for a checkpoint shown at its own step; between checkpoints, says it shows the nearest one kept
+ *  and how often checkpoints are kept. */
 export function stepNote(checkpoints, c, step) {
   if (step === undefined || step === null || c === step) return `at step ${c}`;
   const every = checkpoints.length > 1 ? checkpoints[1] - checkpoints[0] : 0;
-  return `at step ${c}, the recorded checkpoint nearest step ${step}${every ? ` (one every ${every} steps)` : ""}`;
+  return `at step ${c}, the nearest checkpoint at or before step ${step}` +
+    (every ? ` (this scene reads checkpoints, one every ${every} steps)` : "");
 }
 
 /** Update a scene for a word: load the checkpoint at `step`, trace `word` there, then draw(c, checkpoint, trace).

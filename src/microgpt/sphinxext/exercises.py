@@ -147,8 +147,10 @@ def form_html(node) -> str:
                       "aria-describedby": keys})
         control = (f'<textarea {area} '
                    f'data-exercise-answer class="mg-exercise-editor">{html.escape(node["starter"])}</textarea>'
-                   f'<p class="mg-exercise-keys" id="{keys}">Shift+Enter checks; Tab indents, Shift+Tab dedents; '
-                   "Escape leaves the editor.</p>")
+                   f'<p class="mg-exercise-keys" id="{keys}"><span class="mg-keys-keyboard">Shift+Enter checks; Tab '
+                   "indents, Shift+Tab dedents; Escape leaves the editor.</span><span class=\"mg-keys-touch\">Enter "
+                   "after a line ending in “:” indents the next line; the Indent and Dedent buttons under the code "
+                   "shift the current line; Check checks it.</span></p>")
     elif node["kind"] == "experiment":
         options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in node["choices"])
         control = (f'<select id="{field}" data-exercise-answer><option value="">Choose…</option>{options}'

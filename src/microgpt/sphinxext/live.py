@@ -58,6 +58,7 @@ def print_lines(lines: tuple[str, ...]) -> list[int]:
 
 
 FIELD_NOTES = {"temperature": "for Run's final samples; Generate has its own"}  # what a field applies to, on the page
+NO_RUN_YET = "Resume and Reset wait for a run: start one above, or with Run or Train."  # live.js reads it here
 QUICK_STEPS = 100  # the short preset: a run that shows the loss falling in well under a minute
 
 
@@ -115,6 +116,20 @@ def default_estimate() -> str:
             f"{duration(QUICK_STEPS * per_step)}, {p['num_steps']:,} in about {duration(p['num_steps'] * per_step)}.")
 
 
+SHAPE_FIELDS = ("n-embd", "n-head", "n-layer", "block-size")  # the settings that change a step's graph, so its time
+
+
+def estimate_data() -> str:
+    """What the page estimates from before the runtime loads: the default model's plan on names.txt for each engine
+    (live.plan's, from the benchmark), and which fields would change it; live.js scales it by --steps."""
+    from ..form import PAGE_ENGINES
+    from ..live import plan
+
+    keep = ("num_params", "mean_nodes", "bench_seconds_per_step", "level", "message", "engine")
+    engines = {e: {k: v for k, v in plan({"engine": e}).items() if k in keep} for e in PAGE_ENGINES}
+    return json.dumps({"engines": engines, "shape": SHAPE_FIELDS}, sort_keys=True, separators=(",", ":"))
+
+
 def visit_live_html(self, node):
     from ..config import SampleConfig, TrainConfig
     from ..form import MAX_DOCUMENTS_BYTES, MAX_GENERATE_TEMPERATURE
@@ -139,8 +154,8 @@ def visit_live_html(self, node):
 <strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>, then cached), and
 starts it, so that Run starts at once; if your browser asks to save data, only the first button you press does.
 It runs in a background thread of this page and sends nothing anywhere.</p>
-<p class="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs the site
-served over http:
+<p class="mg-live-file" id="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs
+the site served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
 <code>http://127.0.0.1:8000/live.html</code>.</p>
 <div class="mg-live-controls mg-live-start" role="group" aria-label="Start a run">
@@ -150,8 +165,11 @@ The original's full run:
 {TrainConfig().num_steps:,} steps</button>
 <button type="button" data-action="stop" hidden>Stop</button>
 </div>
-<p class="mg-live-estimate" data-live="estimate" aria-live="polite">{html.escape(default_estimate())}</p>
-<div class="mg-live-status" role="status" aria-live="polite" data-live="status">Nothing has run yet.</div>
+<p class="mg-live-why" data-live="start-why" id="mg-live-start-why" hidden></p>
+<p class="mg-live-estimate" data-live="estimate" aria-live="polite"
+  data-estimate="{html.escape(estimate_data())}">{html.escape(default_estimate())}</p>
+<div class="mg-live-status" role="status" aria-live="polite" data-live="status"
+  id="mg-live-status">Nothing has run yet.</div>
 <progress class="mg-live-progress" data-live="progress" max="1" value="0" hidden
   aria-label="Downloading the runtime"></progress>
 <div class="mg-live-error" role="alert" data-live="error" hidden></div>
@@ -185,8 +203,9 @@ The original's full run:
 <button type="button" data-action="train" data-steps="1">Train 1 step</button>
 <button type="button" data-action="train" data-steps="10">Train 10 steps</button>
 <button type="button" data-action="train" data-steps="100">Train 100 steps</button>
-<button type="button" data-action="resume" disabled>Resume</button>
-<button type="button" data-action="reset" disabled>Reset</button>
+<button type="button" data-action="resume" disabled aria-describedby="mg-live-controls-why">Resume</button>
+<button type="button" data-action="reset" disabled aria-describedby="mg-live-controls-why">Reset</button>
+<p class="mg-live-why" data-live="controls-why" id="mg-live-controls-why">{NO_RUN_YET}</p>
 </div>
 <div class="mg-live-controls" role="group" aria-label="Generate">
 <label for="mg-live-generate-temperature">Temperature for Generate</label>
