@@ -290,13 +290,34 @@ def playwright():
         yield p
 
 
+ACTION_TIMEOUT = 60_000  # ms: a click or a fill waits this long for a page kept busy by a loaded 2-core machine
+
+
 def launch(playwright, webgl: bool):
     """A fresh Chromium: with software WebGL, or with no WebGL at all."""
     if webgl:  # Playwright adds --enable-unsafe-swiftshader itself: software WebGL
-        return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=[*CHROMIUM_FLAGS, "--disable-3d-apis"],
-                                      ignore_default_args=["--enable-unsafe-swiftshader"])
+        return patient(playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS))
+    return patient(playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=[*CHROMIUM_FLAGS, "--disable-3d-apis"],
+                                              ignore_default_args=["--enable-unsafe-swiftshader"]))
+
+
+def patient(browser):
+    """Every context and page the browser makes waits ACTION_TIMEOUT for an action (Playwright's default: 30 s)."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def context(*args, **kwargs):
+        made = new_context(*args, **kwargs)
+        made.set_default_timeout(ACTION_TIMEOUT)
+        return made
+
+    def page(*args, **kwargs):
+        made = new_page(*args, **kwargs)
+        made.set_default_timeout(ACTION_TIMEOUT)
+        return made
+
+    browser.new_context, browser.new_page = context, page
+    return browser
 
 
 class Chromiums:

@@ -30,7 +30,6 @@ class LivePage:
         self.browser = chromium(webgl)
         self.device = device
         self.context = self.browser.new_context(**CONTEXTS.get(device, {"viewport": {"width": 1280, "height": 900}}))
-        self.context.set_default_timeout(LOAD_TIMEOUT)  # a click waits for a page busy on a loaded machine
         self.page = self.context.new_page()
         self.server = server
         self.problems = []
