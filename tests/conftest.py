@@ -1,9 +1,13 @@
 import functools
 import http.server
 import io
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -42,14 +46,18 @@ def python_without_numpy(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", WITHOUT_NUMPY + code], capture_output=True, text=True)
 
 
-@pytest.fixture(scope="session")
-def names_path() -> Path:
+def data_path() -> Path:
     """names.txt: $MICROGPT_DATA, else ../shared/data/names.txt, else the package's cache or download."""
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV])
     if SHARED_NAMES.is_file():
         return SHARED_NAMES
     return resolve_data_path()
+
+
+@pytest.fixture(scope="session")
+def names_path() -> Path:
+    return data_path()
 
 
 @pytest.fixture(scope="session")
@@ -80,43 +88,121 @@ def build_site(out: Path, cache: Path, *extra) -> subprocess.CompletedProcess:
     return subprocess.run(sphinx_command(out, cache, *extra), capture_output=True, text=True, env=BUILD_ENV)
 
 
-@pytest.fixture(scope="session")
-def site_builds(request, tmp_path_factory) -> dict:
-    """The session's clean builds: "a" for every test, and "b" beside it (started at the same time, on the other
-    core) only when a collected test compares two clean builds (it asks for `site_rebuild`)."""
-    tmp = tmp_path_factory.mktemp("site")
-    names = ["a"] + (["b"] if any("site_rebuild" in getattr(i, "fixturenames", ()) for i in request.session.items)
-                     else [])
-    started = {}
-    for n in names:  # output to files: a pipe nobody reads until the end would fill up and stall the build
-        with open(tmp / f"{n}.out", "w") as stdout, open(tmp / f"{n}.err", "w") as stderr:
-            started[n] = subprocess.Popen(sphinx_command(tmp / n, tmp / f"cache-{n}"), stdout=stdout, stderr=stderr,
-                                          env=BUILD_ENV)
-    yield {n: (tmp / n, process) for n, process in started.items()}
-    for process in started.values():
-        process.kill()
+class Background:
+    """The session's slow jobs, each in a process of its own, started as soon as collection shows which the
+    tests need: the clean site build "a" (every test of the built site), a second clean build "b" (only for the
+    reproducibility check: `site_rebuild`) and the scalar port's whole default run (`full_default_run`, minutes).
+    "b" and the run go at a lower priority: they fill the cores the tests leave idle, and never slow the tests.
+    The tests that need the site run after those that need none (pytest_collection_modifyitems), so the first
+    build goes on while they run."""
+
+    LOW = 10  # nice: a tenth of a core against a test; all of an idle one
+
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="microgpt-tests-"))
+        self.jobs = {}
+
+    def start(self, name, command, low=False):
+        if name not in self.jobs:
+            with open(self.tmp / f"{name}.out", "w") as stdout, open(self.tmp / f"{name}.err", "w") as stderr:
+                # output to files: a pipe nobody reads until the end would fill up and stall the job
+                self.jobs[name] = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=BUILD_ENV,
+                                                   start_new_session=True,  # its kernels too end with it
+                                                   preexec_fn=(lambda: os.nice(self.LOW)) if low else None)
+        return self.jobs[name]
+
+    def build(self, name):
+        """A clean build of the real site with its own jupyter cache, as `nox -s docs` runs it."""
+        out = self.tmp / name
+        return out, self.start(name, sphinx_command(out, self.tmp / f"cache-{name}"), low=name != "a")
+
+    def default_run(self, names: Path):
+        out = self.tmp / "default-run.json"
+        return out, self.start("default-run", [sys.executable, str(Path(__file__).parent / "default_run.py"),
+                                               str(names), str(out)], low=True)
+
+    def finished(self, name) -> str:
+        """Waits for a job; its stderr. The job must have succeeded."""
+        process = self.jobs[name]
         process.wait()
+        stdout, stderr = ((self.tmp / f"{name}{s}").read_text(encoding="utf-8") for s in (".out", ".err"))
+        assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+        return stderr
+
+    def close(self):
+        for process in self.jobs.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def finished_build(builds: dict, name: str) -> Path:
-    out, process = builds[name]
-    process.wait()
-    stdout, stderr = (out.with_suffix(s).read_text(encoding="utf-8") for s in (".out", ".err"))
-    assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+BACKGROUND = pytest.StashKey[Background]()
+NEEDS_SITE = ("site", "site_rebuild", "full_default_run")  # fixtures whose tests run last, in this order
+
+
+def needs(item, fixture) -> bool:
+    return fixture in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests that need no built site first, then those that do, then those that need the full default run: whole
+    modules move (their module-scoped fixtures are made once), each keeping its own order."""
+    modules = {}
+    for item in items:
+        modules.setdefault(item.module.__name__ if hasattr(item, "module") else "", []).append(item)
+
+    def rank(module):
+        return max((i + 1 for item in modules[module] for i, f in enumerate(NEEDS_SITE) if needs(item, f)),
+                   default=0)
+
+    items[:] = [item for module in sorted(modules, key=rank) for item in modules[module]]
+
+
+def pytest_collection_finish(session):
+    """Starts what the collected tests will wait for (nothing for --collect-only)."""
+    if session.config.option.collectonly:
+        return
+    background = session.config.stash[BACKGROUND] = Background()
+    if any(needs(item, "site") for item in session.items):
+        background.build("a")
+    if any(needs(item, "site_rebuild") for item in session.items):
+        background.build("b")
+    if any(needs(item, "full_default_run") for item in session.items):
+        background.default_run(data_path())
+
+
+def pytest_sessionfinish(session):
+    if BACKGROUND in session.config.stash:
+        session.config.stash[BACKGROUND].close()
+
+
+def background(request) -> Background:
+    """The session's jobs (a fixture asked for by name, not collected, starts its job on first use)."""
+    stash = request.config.stash
+    if BACKGROUND not in stash:
+        stash[BACKGROUND] = Background()
+    return stash[BACKGROUND]
+
+
+def finished_build(request, name: str) -> Path:
+    jobs = background(request)
+    out, _ = jobs.build(name)
+    stderr = jobs.finished(name)
     assert "WARNING:" not in stderr, stderr  # Sphinx warnings (the kernel logs its own noise)
     return out / "html"
 
 
 @pytest.fixture(scope="session")
-def site(site_builds) -> Path:
+def site(request) -> Path:
     """The site, built once per test session from scratch with -n -W."""
-    return finished_build(site_builds, "a")
+    return finished_build(request, "a")
 
 
 @pytest.fixture(scope="session")
-def site_rebuild(site_builds) -> Path:
+def site_rebuild(request) -> Path:
     """A second clean build of the site, made beside the first (for the reproducibility check)."""
-    return finished_build(site_builds, "b")
+    return finished_build(request, "b")
 
 
 @pytest.fixture(scope="session")
@@ -131,25 +217,19 @@ def export_30(tmp_path_factory, names_path):
 
 
 @pytest.fixture(scope="session")
-def full_default_run(names_path):
-    """The whole default run of the scalar engine, as `microgpt run` prints it (minutes): run once per session.
+def full_default_run(request, names_path):
+    """The whole default run of the scalar engine, as `microgpt run` prints it (minutes): run once per session, in
+    its own process from the session's start (tests/default_run.py).
 
     transcript: what the CLI printed (bytes); losses: every step's loss, unrounded; weights: the trained parameters.
     """
     from types import SimpleNamespace
 
-    from microgpt.cli import main
-    from microgpt.run import Run
-    from microgpt.training import Trainer
-
-    runs, losses, out = [], [], io.StringIO()
-    setup, train = Run.setup.__func__, Trainer.train
-    with pytest.MonkeyPatch.context() as mp:  # watch the CLI's own Run and Trainer as they work
-        mp.setattr(Run, "setup", classmethod(lambda cls, *a, **k: runs.append(setup(cls, *a, **k)) or runs[-1]))
-        mp.setattr(Trainer, "train", lambda self, *a, **k: losses.extend(train(self, *a, **k)) or losses)
-        mp.setattr(sys, "stdout", out)
-        assert main(["run", "--data", str(names_path)]) == 0
-    return SimpleNamespace(transcript=out.getvalue().encode(), losses=losses, weights=runs[0].engine.weights())
+    jobs = background(request)
+    out, _ = jobs.default_run(names_path)
+    jobs.finished("default-run")
+    run = json.loads(out.read_text(encoding="utf-8"))
+    return SimpleNamespace(transcript=run["transcript"].encode(), losses=run["losses"], weights=run["weights"])
 
 
 # One server, one Playwright and one Chromium per leg for the whole session, shared by every browser test module.
@@ -210,13 +290,34 @@ def playwright():
         yield p
 
 
+ACTION_TIMEOUT = 60_000  # ms: a click or a fill waits this long for a page kept busy by a loaded 2-core machine
+
+
 def launch(playwright, webgl: bool):
     """A fresh Chromium: with software WebGL, or with no WebGL at all."""
     if webgl:  # Playwright adds --enable-unsafe-swiftshader itself: software WebGL
-        return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=[*CHROMIUM_FLAGS, "--disable-3d-apis"],
-                                      ignore_default_args=["--enable-unsafe-swiftshader"])
+        return patient(playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS))
+    return patient(playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=[*CHROMIUM_FLAGS, "--disable-3d-apis"],
+                                              ignore_default_args=["--enable-unsafe-swiftshader"]))
+
+
+def patient(browser):
+    """Every context and page the browser makes waits ACTION_TIMEOUT for an action (Playwright's default: 30 s)."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def context(*args, **kwargs):
+        made = new_context(*args, **kwargs)
+        made.set_default_timeout(ACTION_TIMEOUT)
+        return made
+
+    def page(*args, **kwargs):
+        made = new_page(*args, **kwargs)
+        made.set_default_timeout(ACTION_TIMEOUT)
+        return made
+
+    browser.new_context, browser.new_page = context, page
+    return browser
 
 
 class Chromiums:

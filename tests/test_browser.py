@@ -11,6 +11,7 @@ import json
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import ROOT
 
@@ -70,6 +71,37 @@ def wait_state(figure, states, timeout=60_000):  # generous: a state, on a loade
         "([f, states]) => states.includes(f.dataset.state)", arg=[figure.element_handle(), states], timeout=timeout)
 
 
+SETTLED = """f => {  // live, nothing under way (data-busy), and no frame drawn over the last three animation frames
+  const frames = f.querySelector(".mg-scene-stage").dataset.frames;
+  const calm = f.dataset.state === "live" && !Number(f.dataset.busy || 0) && frames !== undefined
+    && frames === f.mgFrames;
+  f.mgFrames = frames;
+  f.mgCalm = calm ? f.mgCalm + 1 : 0;
+  return f.mgCalm >= 3;
+}"""
+
+
+def settle(figure, timeout=60_000):
+    """Until the scene shows what it will show, after whatever was done to it: a state, not a time, so a slow
+    machine only makes the wait longer (an animation draws a frame every frame; a load keeps data-busy up)."""
+    handle = figure.element_handle()
+    handle.evaluate("f => { f.mgFrames = undefined; f.mgCalm = 0; }")
+    figure.page.wait_for_function(SETTLED, arg=handle, polling="raf", timeout=timeout)
+
+
+def frames(page, n):
+    """Lets n animation frames pass: time for an animation to show itself, counted in the page's frames."""
+    page.evaluate("n => new Promise(done => { const tick = () => --n > 0 ? requestAnimationFrame(tick) : done(); "
+                  "requestAnimationFrame(tick); })", n)
+
+
+def wait_lit(page, lines, timeout=10_000):
+    """Until exactly these lines of the original are lit (they light at once; the wait is for a loaded machine)."""
+    page.wait_for_function("lines => JSON.stringify([...document.querySelectorAll('.mg-line.mg-lit')]"
+                           ".map(l => Number(l.dataset.line)).sort((a, b) => a - b)) === JSON.stringify(lines)",
+                           arg=sorted(lines), timeout=timeout)
+
+
 @pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
 def test_every_page(site, server, chromium, webgl):
     browser = chromium(webgl)
@@ -87,7 +119,6 @@ def test_every_page(site, server, chromium, webgl):
                         wait_state(figure, ["fallback"])
                         if not figure.locator(".mg-scene-fallback").is_visible():
                             problems.append(f"{name}: scene {i} shows no fallback without WebGL")
-                visit.page.wait_for_timeout(200)
                 problems += [f"{name}: {e}" for e in visit.errors]
                 problems += [f"{name}: axe: {v}" for v in visit.axe()]
                 weight = sum(visit.sizes.values())
@@ -104,13 +135,12 @@ def test_every_page(site, server, chromium, webgl):
 
 def check_scene(visit, figure, name, problems):
     try:
-        wait_state(figure, ["live"])
+        settle(figure)
     except Exception:
         problems.append(f"{name}: scene {figure.get_attribute('data-scene')} is {figure.get_attribute('data-state')}, "
-                        "not live, after 60 s")
+                        f"busy {figure.get_attribute('data-busy')}, not live and drawn, after 60 s")
         return
     stage = figure.locator(".mg-scene-stage")
-    visit.page.wait_for_timeout(300)
     before = stage.screenshot()
     if blank(before):
         problems.append(f"{name}: scene {figure.get_attribute('data-scene')} is blank")
@@ -118,7 +148,7 @@ def check_scene(visit, figure, name, problems):
         step = visit.page.locator("#mg-step-range")
         step.focus()
         step.press("Home")  # the keyboard moves the step control to step 0
-        visit.page.wait_for_timeout(400)
+        settle(figure)
         if stage.screenshot() == before:
             problems.append(f"{name}: moving the step control did not change scene "
                             f"{figure.get_attribute('data-scene')}")
@@ -147,8 +177,7 @@ def live_scene(browser, url, scene, height=900, **context):
     page.goto(url)
     figure = page.locator(f'figure[data-scene="{scene}"]')
     figure.scroll_into_view_if_needed()
-    wait_state(figure, ["live"])
-    page.wait_for_timeout(300)
+    settle(figure)
     return page, figure, errors
 
 
@@ -159,8 +188,7 @@ def test_lost_context_shows_the_fallback_and_recovers(server, webgl_browser):
     wait_state(figure, ["fallback"])
     assert figure.locator(".mg-scene-fallback").is_visible()
     page.evaluate("() => window.lose.restoreContext()")
-    wait_state(figure, ["live"])
-    page.wait_for_timeout(300)
+    settle(figure)
     assert not blank(figure.locator(".mg-scene-stage").screenshot())
     assert errors == []
 
@@ -170,9 +198,9 @@ def test_reduced_motion_shows_no_animation_without_user_action(server, webgl_bro
         for scene in scenes:
             page, figure, errors = live_scene(webgl_browser, f"{server}/{name}", scene, reduced_motion="reduce")
             stage = figure.locator(".mg-scene-stage")
-            first = stage.screenshot()
-            page.wait_for_timeout(1500)
-            assert stage.screenshot() == first, (name, scene)
+            first, drawn = stage.screenshot(), stage.get_attribute("data-frames")
+            frames(page, 90)  # an animation would draw in every one of them
+            assert stage.get_attribute("data-frames") == drawn and stage.screenshot() == first, (name, scene)
             play = page.locator(".mg-step button")
             assert play.count() == 0 or play.get_attribute("aria-pressed") == "false"  # nothing plays by itself
             assert errors == []
@@ -187,14 +215,14 @@ def test_scene_controls_work_from_the_keyboard(server, webgl_browser):
     assert page.evaluate("() => document.activeElement.classList.contains('mg-scene-stage')")
     for _ in range(5):
         page.keyboard.press("ArrowLeft")
-    page.wait_for_timeout(300)
+    settle(figure)
     assert stage.screenshot() != before  # the arrow keys turn the scene
 
     page, figure, errors = live_scene(webgl_browser, f"{server}/sections/inference.html", "sampling")
     stage = figure.locator(".mg-scene-stage")
     before = stage.screenshot()
     figure.get_by_role("button", name="Next position ▶").press("Enter")
-    page.wait_for_timeout(300)
+    settle(figure)
     assert stage.screenshot() != before
     temperature = figure.get_by_label("Temperature", exact=True)  # the one control for it
     temperature.fill("1")
@@ -210,10 +238,10 @@ def test_scene_controls_work_from_the_keyboard(server, webgl_browser):
     stage.focus()
     for _ in range(8):
         page.keyboard.press("ArrowUp")
-    page.wait_for_timeout(300)
+    settle(figure)
     assert stage.screenshot() != first
     figure.get_by_role("button", name="Reset view").press("Enter")
-    page.wait_for_timeout(300)
+    settle(figure)
     assert stage.screenshot() == first
     assert errors == []
 
@@ -236,7 +264,7 @@ def test_lines_and_scene_elements_light_each_other(server, webgl_browser, name):
             # an element of the scene, focused -> its lines, lit
             handle = figure.locator(f'.mg-element[data-element="{element}"]').first
             handle.focus()
-            page.wait_for_timeout(100)
+            wait_lit(page, lines)
             assert sorted(int(x) for x in lit_lines.evaluate_all("ls => ls.map(l => l.dataset.line)")) == sorted(lines)
             handle.blur()
         # selected -> its lines stay lit, and the scene's excerpt links to them on this page
@@ -264,7 +292,7 @@ def test_mount_and_unmount_thirty_times_leaks_nothing(server, chromium):
         baseline = None
         for _ in range(30):
             figure.scroll_into_view_if_needed()
-            wait_state(figure, ["live"])
+            settle(figure)  # built, its step loaded and drawn: each mount measured at the same point
             page.evaluate("f => { window.mounted = f.mgScene; }", figure.element_handle())
             memory = page.evaluate("() => window.mounted.memory()")
             baseline = baseline or memory
@@ -279,6 +307,12 @@ def test_mount_and_unmount_thirty_times_leaks_nothing(server, chromium):
         chromium.close_contexts()
 
 
+MOST_CANVASES = """window.mgMostCanvases = 0;  // the most scene canvases ever in the page at once
+new MutationObserver(() => {
+  window.mgMostCanvases = Math.max(window.mgMostCanvases, document.querySelectorAll("figure.mg-scene canvas").length);
+}).observe(document, {childList: true, subtree: true});"""
+
+
 def test_a_page_with_every_scene_stays_within_the_context_cap(server, chromium):
     browser = chromium(True)
     try:
@@ -286,14 +320,14 @@ def test_a_page_with_every_scene_stays_within_the_context_cap(server, chromium):
         messages = []
         page.on("console", lambda m: m.type in ("error", "warning") and "GPU stall" not in m.text
                 and messages.append(m.text))
+        page.add_init_script(MOST_CANVASES)
         page.goto(f"{server}/scenes.html")
         assert page.locator("figure.mg-scene").count() == 9
-        most = 0
-        for _ in range(30):
-            page.wait_for_timeout(100)
-            most = max(most, page.locator("figure.mg-scene canvas").count())
+        page.wait_for_function("() => document.querySelectorAll('figure.mg-scene[data-state=\"live\"]').length === 4"
+                               " && [...document.querySelectorAll('figure.mg-scene')].every(f => !Number(f.dataset.busy"
+                               " || 0))", timeout=60_000)  # every start done, the cap's evictions too
         assert page.locator('figure.mg-scene[data-state="live"]').count() == 4
-        assert most <= 4
+        assert page.evaluate("window.mgMostCanvases") <= 4
         assert messages == []
     finally:
         chromium.close_contexts()
@@ -320,7 +354,7 @@ def test_every_scene_control_works_from_the_keyboard(server, webgl_browser, name
                 control.press("ArrowDown")
             else:
                 control.press("Enter")
-            page.wait_for_timeout(500)
+            settle(figure)
             assert stage.screenshot() != before, (scene, control.inner_text()[:40])
         assert errors == []
 
@@ -431,8 +465,7 @@ def test_no_text_in_a_scene_overlaps_other_text(server, webgl_browser, width):
         figure = figures.nth(i)
         name = figure.get_attribute("data-scene")
         figure.scroll_into_view_if_needed()
-        wait_state(figure, ["live"])
-        page.wait_for_timeout(400)
+        settle(figure)
         stage = figure.locator(".mg-scene-stage")
         pairs = overlapping(stage.evaluate(TEXT_BOXES))
         problems += [f"{name} at {width} px: {a!r} overlaps {b!r}" for a, b in pairs]
@@ -489,7 +522,7 @@ def test_model_scene_steps_through_the_forward_pass(server, webgl_browser):
     stage.focus()
     for s in range(1, stages):
         page.keyboard.press("]")  # the keyboard moves the camera to the next stage
-        page.wait_for_timeout(700)
+        settle(figure)  # the camera's flight over
         assert figure.evaluate("f => f.mgScene.stage()") == s
         shots.append(stage.screenshot())
     assert len(set(shots)) == stages
@@ -498,7 +531,7 @@ def test_model_scene_steps_through_the_forward_pass(server, webgl_browser):
     # frame time with software WebGL over the whole model, turning the camera one key a frame (printed, not
     # asserted: the machines are shared)
     figure.get_by_label("Stage").select_option(label="The whole model")
-    page.wait_for_timeout(800)
+    settle(figure)
     frames = page.evaluate("""stage => new Promise(done => {
       const times = []; let last = performance.now();
       const tick = now => { times.push(now - last); last = now;
@@ -509,7 +542,7 @@ def test_model_scene_steps_through_the_forward_pass(server, webgl_browser):
     # a click on a matrix lights the lines that make it
     box = page.locator("canvas").first.bounding_box()
     figure.get_by_label("Stage").select_option(label="Scores out")
-    page.wait_for_timeout(800)
+    settle(figure)
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     lit = page.locator(".mg-line.mg-lit").evaluate_all("ls => ls.map(l => Number(l.dataset.line))")
     assert lit and all(97 <= n <= 145 for n in lit)
@@ -579,7 +612,7 @@ def test_a_selected_element_keeps_its_lines_lit_and_shows_them(server, webgl_bro
     first = page.locator(f'.mg-line[data-line="{lines[0]}"]')
     assert not on_screen(page, first)  # the lines need a scroll: the case that failed
     handle.tap() if width == 390 else handle.click()
-    page.wait_for_timeout(2000)
+    wait_lit(page, lines)
     assert page.evaluate(LIT) == lines
     assert handle.get_attribute("aria-pressed") == "true"
     excerpt = figure.locator("[data-scene-excerpt]")
@@ -587,8 +620,7 @@ def test_a_selected_element_keeps_its_lines_lit_and_shows_them(server, webgl_bro
     code = json.loads(figure.get_attribute("data-code"))[str(lines[0])][1].strip()
     assert code and code in excerpt.inner_text()
     page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")  # the scene is disposed
-    wait_state(figure, ["idle"])
-    page.wait_for_timeout(500)
+    wait_state(figure, ["idle"])  # disposed: the selection outlives its scene
     assert page.evaluate(LIT) == lines
     page.evaluate("() => window.scrollTo(0, 0)")
     excerpt.get_by_role("link").click()  # to the lines themselves
@@ -611,10 +643,9 @@ def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
     for i in range(figures.count()):
         figure = figures.nth(i)
         figure.scroll_into_view_if_needed()
-        wait_state(figure, ["live"])
         stage = figure.locator(".mg-scene-stage")
         stage.evaluate("el => el.scrollIntoView({block: 'center'})")
-        page.wait_for_timeout(500)
+        settle(figure)
         box = stage.bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         before = page.evaluate("scrollY")
@@ -622,8 +653,9 @@ def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
         for k in range(1, 9):
             cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - 15 * k}]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-        page.wait_for_timeout(400)
-        if page.evaluate("scrollY") < before + 60:
+        try:  # the compositor scrolls the page: wait for it, however slow (a stuck page never gets there)
+            page.wait_for_function("y => scrollY >= y", arg=before + 60, timeout=10_000)
+        except PlaywrightTimeout:
             stuck.append(figure.get_attribute("data-scene"))
     assert stuck == []
     assert errors == []

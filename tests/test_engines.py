@@ -7,7 +7,6 @@ Every test fails on a console error, an uncaught error or a request to a host ot
 """
 
 import io
-import time
 
 import pytest
 from PIL import Image
@@ -137,13 +136,21 @@ def each_scene(browser, server, state):
             yield scene, figure
 
 
+DRAWN = """f => {  // a frame drawn, nothing under way (data-busy), and no new frame since the last two looks
+  const fig = document.querySelector(f), frames = fig.querySelector(".mg-scene-stage").dataset.frames;
+  const calm = !Number(fig.dataset.busy || 0) && Number(frames) > 0 && frames === fig.mgFrames;
+  fig.mgFrames = frames;
+  fig.mgCalm = calm ? fig.mgCalm + 1 : 0;
+  return fig.mgCalm >= 2;
+}"""
+
+
 def test_every_scene_kind_draws(engine, server):
     engine.open(f"{server}/index.html", width=1400, height=900)
     drawn = []
     for scene, figure in each_scene(engine, server, "live"):
-        deadline = time.monotonic() + 30  # the first frame follows "live" (software WebGL on a loaded machine)
-        while blank(engine.screenshot(f"{figure} .mg-scene-stage")) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        engine.js("f => { document.querySelector(f).mgCalm = 0; }", figure)
+        engine.wait(DRAWN, figure, timeout=60)  # its picture done: a state, however slow software WebGL is
         if not blank(engine.screenshot(f"{figure} .mg-scene-stage")):
             drawn.append(scene)
     assert drawn == [s for scenes in SCENE_PAGES.values() for s in scenes]

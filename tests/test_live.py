@@ -101,7 +101,7 @@ def test_bad_documents(raw, message):
 
 
 def test_train_twice_stops_at_the_horizon_then_extends(names_path):
-    s = Session({"steps": "150"}, data=names_path)
+    s = Session({"steps": "150", "engine": "floats"}, data=names_path)  # the horizon, not the engine, under test
     first, second = s.train(100), s.train(100)
     assert len(first["steps"]) == 100 and len(second["steps"]) == 50
     assert second["at_horizon"] and s.train(100)["steps"] == []

@@ -1,5 +1,6 @@
-"""The scenes on the reader's run (Debian's Chromium, both legs): switched to "your run", every scene reads the
-worker's documents for the steps so far, follows training, traces any word and samples at any temperature.
+"""The scenes on the reader's run (Debian's Chromium): switched to "your run", every scene reads the worker's
+documents for the steps so far, follows training, traces any word and samples at any temperature (with WebGL);
+without WebGL, every scene keeps its static picture of the recorded run, and says so.
 
 Every test fails on a console error, an uncaught page error or a request to another host (LivePage).
 """
@@ -8,7 +9,7 @@ import json
 
 import pytest
 from test_browser import drawn_yardsticks
-from test_live_browser import LEGS, LOAD_TIMEOUT, live  # noqa: F401  (fixtures)
+from test_live_browser import LEGS, LOAD_TIMEOUT, SMALL, live  # noqa: F401  (fixtures)
 
 SCENES = ["model", "tokens", "forward", "attention", "embeddings", "autograd", "training", "adam", "sampling"]
 TOL = 1e-12  # exact weights, relative (absolute near 0): Pyodide's libm may differ from CPython's in the last bits
@@ -51,6 +52,20 @@ def readout(figure):
 @LEGS
 def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
     page = live(webgl)
+    if not webgl:  # the static pictures whatever the run: a short one shows it (its documents: the other leg's)
+        page.fill(steps=10, samples=0, **SMALL)
+        page.press("Train 10 steps")
+        page.wait("done")
+        page.page.goto(page.page.url.replace("live.html", "scenes.html"))
+        page.page.wait_for_function("document.querySelector('.mg-live-bar')?.dataset.liveState === 'done'",
+                                    timeout=LOAD_TIMEOUT)
+        for name in SCENES:  # nothing to switch, nothing broken, and the captions say so
+            figure = scene(page, name)
+            assert figure.get_attribute("data-state") == "fallback"
+            assert "the run recorded when this site was built" in figure.locator("[data-caption-source]").inner_text()
+            assert not figure.locator(".mg-caption-controls").is_visible()  # no controls there to speak of
+        assert scene(page, "training").locator(".mg-scene-fallback polyline.mg-fb-bigram").count() == 1
+        return
     train_30(page, engine="scalar")  # the exporter's engine: byte for byte (the float engine's agree to rounding)
     worker = page.page.evaluate("""async () => {
         const rt = (await import('./_static/live/runtime.js')).runtime();
@@ -67,14 +82,6 @@ def test_every_scene_on_your_run(live, export_30, webgl):  # noqa: F811
     page.page.goto(page.page.url.replace("live.html", "scenes.html"))
     page.page.wait_for_function("document.querySelector('.mg-live-bar')?.dataset.liveState === 'done'",
                                 timeout=LOAD_TIMEOUT)
-    if not webgl:  # the static pictures: nothing to switch, nothing broken, and the captions say so
-        for name in SCENES:
-            figure = scene(page, name)
-            assert figure.get_attribute("data-state") == "fallback"
-            assert "the run recorded when this site was built" in figure.locator("[data-caption-source]").inner_text()
-            assert not figure.locator(".mg-caption-controls").is_visible()  # no controls there to speak of
-        assert scene(page, "training").locator(".mg-scene-fallback polyline.mg-fb-bigram").count() == 1
-        return
     switch = page.page.locator(".mg-source")
     assert switch.is_visible() and "your run (step 30)" in switch.text_content()
     assert page.page.locator('.mg-source input[value="live"]').is_checked()  # a reader with a run sees it
@@ -178,7 +185,9 @@ def test_scenes_follow_training_as_it_happens(live):  # noqa: F811
     page.page.evaluate("performance.clearMeasures()")
     page.press("Train 10 steps")
     page.wait("done")
-    page.page.wait_for_timeout(500)
+    page.page.wait_for_function("names => names.every(n => performance.getEntriesByName(`mg-live-scene ${n}`)"
+                                ".some(m => m.detail.step === 20))", arg=["training", "embeddings", "attention"],
+                                timeout=LOAD_TIMEOUT)  # the last step's frame, in every scene
     measures = page.page.evaluate("performance.getEntriesByType('measure')"
                                   ".filter(m => m.name.startsWith('mg-live-scene'))"
                                   ".map(m => [m.name.split(' ')[1], m.detail.step, m.duration])")

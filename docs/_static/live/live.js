@@ -365,6 +365,12 @@ function setUp(panel) {
     uploaded = null;
     if (!file) return;
     const bytes = await file.arrayBuffer();
+    if (bytes.byteLength > Number(upload.dataset.maxBytes)) { // over the cap: never into the box (a megabyte of
+      uploaded = { name: file.name, bytes }; // lines there freezes the page for seconds); Python says why, at Run
+      form.elements.documents.value = "";
+      docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes (not shown: over the cap).`;
+      return replan();
+    }
     try {
       // ignoreBOM keeps a leading byte-order mark as a character, as the original's open().read() does
       form.elements.documents.value = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);

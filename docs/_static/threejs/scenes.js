@@ -56,6 +56,14 @@ function setState(entry, state) {
   entry.fig.dataset.state = state;
 }
 
+/** Counts work under way for a scene (building it, loading a step) in its figure's data-busy: at 0, what the
+ *  scene shows is what it will show, once its last requested frame is drawn (a state for the tests to wait on). */
+function busy(entry, work) {
+  const fig = entry.fig;
+  fig.dataset.busy = String(Number(fig.dataset.busy || 0) + 1);
+  return Promise.resolve(work).finally(() => { fig.dataset.busy = String(Number(fig.dataset.busy) - 1); });
+}
+
 function fallback(entry, reason) {
   stop(entry);
   setState(entry, "fallback");
@@ -107,7 +115,7 @@ async function start(entry) {
     (entry.excerpt ?? entry.stage).after(entry.options);
     const scene = await module.create({
       stage: entry.stage, options: entry.options, data, manifest, reducedMotion,
-      snapshotUrl, fetchJSON: from.fetchJSON, step, source: from,
+      snapshotUrl, fetchJSON: (url) => busy(entry, from.fetchJSON(url)), step, source: from,
     });
     if (!current()) { // evicted while the scene was being built: free it at once
       scene.dispose();
@@ -140,6 +148,7 @@ async function start(entry) {
     .catch((err) => fallback(entry, err?.message || String(err)))
     .finally(() => { if (entry.starting === starting) entry.starting = null; });
   entry.starting = starting;
+  busy(entry, starting);
   return starting;
 }
 
@@ -154,7 +163,7 @@ function showStep(value) {
 
 function setStep(value) {
   showStep(value);
-  for (const e of entries) if (e.live && e.timeAxis) e.live.setStep(step);
+  for (const e of entries) if (e.live && e.timeAxis) busy(e, e.live.setStep(step));
 }
 
 function setMax(max) {
@@ -572,7 +581,7 @@ function onLiveStep() {
     from.keep(m);
     setMax(n);
     if (following) showStep(n);
-    await Promise.all(shown.map((e) => refresh(e, m, n, t0)));
+    await Promise.all(shown.map((e) => busy(e, refresh(e, m, n, t0))));
   }).catch((err) => console.warn(`microgpt scenes: step ${n} of your run not shown (${err?.message ?? err})`));
 }
 

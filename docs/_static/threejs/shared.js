@@ -53,6 +53,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     for (const fn of beforeRender) fn();
     declutter();
     renderer.render(scene, camera);
+    stage.dataset.frames = String(Number(stage.dataset.frames || 0) + 1); // frames drawn: a state tests wait on
   }
   /** Pull labels that stick out sideways back inside the canvas; then fade every label that would cover one
    *  placed before it (element handles first, then bold ones, then those marked first), or a drawn shape the

@@ -193,7 +193,8 @@ The original's full run:
 (at most {MAX_DOCUMENTS_BYTES:,} bytes)</label>
 <textarea id="mg-live-documents" name="documents" rows="4" spellcheck="false"
   placeholder="empty: the names of names.txt"></textarea>
-<label class="mg-live-upload">Or upload a text file <input type="file" name="upload" accept=".txt,text/plain"></label>
+<label class="mg-live-upload">Or upload a text file <input type="file" name="upload" accept=".txt,text/plain"
+  data-max-bytes="{MAX_DOCUMENTS_BYTES}"></label>
 <p class="mg-live-docs-info" data-live="documents-info" aria-live="polite"></p>
 <div class="mg-live-dataset-report" data-live="dataset-report" aria-live="polite"></div>
 </fieldset>
