@@ -719,7 +719,7 @@ def test_the_training_scene_shows_the_losss_yardsticks(site, server, chromium, w
     figure.scroll_into_view_if_needed()
     if webgl:
         wait_state(figure, ["live"])
-        page.wait_for_timeout(300)
+        settle(figure)
         drawn = drawn_yardsticks(figure)
         assert drawn["uniform"][0] == sticks["uniform"] and drawn["bigram"][0] == sticks["bigram"]
         assert drawn["uniform"][1] > 0.3 and drawn["bigram"][1] > 0.2, drawn  # a line across the plot, each
@@ -796,7 +796,7 @@ def test_the_model_scene_is_legible_on_the_home_page(server, webgl_browser, widt
     figure = page.locator('figure[data-scene="model"]')
     figure.scroll_into_view_if_needed()
     wait_state(figure, ["live"])
-    page.wait_for_timeout(800)
+    settle(figure)
     stage = figure.locator(".mg-scene-stage")
     sizes = stage.evaluate("""s => [...s.querySelectorAll('.mg-labels .mg-label')]
       .filter(l => !l.hidden && l.textContent.trim() && Number(getComputedStyle(l).opacity) > 0.1)
@@ -812,7 +812,7 @@ def test_the_model_scene_is_legible_on_the_home_page(server, webgl_browser, widt
           f"{len(sizes)} labels shown, {min(s for _, s, _ in sizes)} px and up")
     assert (box[3] - box[1]) >= 0.45 * h and (box[2] - box[0]) >= 0.45 * w  # a picture, not a strip
     figure.get_by_label("Stage").select_option(label="Scores out")
-    page.wait_for_timeout(900)
+    settle(figure)
     shown = stage.evaluate("""s => [...s.querySelectorAll('.mg-labels .mg-element')]
       .filter(l => !l.hidden && Number(getComputedStyle(l).opacity) > 0.1).map(l => l.textContent)""")
     assert {"lm_head", "logits", "softmax"} <= set(shown), shown
