@@ -47,3 +47,16 @@ def test_the_clis_help_states_the_pages_limits(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert f"{limits.MAX_NODES:,} graph nodes" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_browser_estimate_is_the_benchmarks_page_speed(names_path, monkeypatch):
+    """The page's estimate for an engine is CPython's time scaled by how much slower the benchmark found the live
+    page in Chromium for that engine: for the default model it is the page's own measured time per step."""
+    monkeypatch.setenv("MICROGPT_DATA", str(names_path))
+    bench = limits.bench()
+    for page in bench["browser"]:
+        cpython = next(r for r in bench["runtimes"] if r["engine"] == page["engine"])
+        assert limits.browser_factor(page["engine"]) == 1e6 / page["steps_per_s"] / cpython["cpython_us_per_step"]
+        p = live.plan({"engine": page["engine"]})
+        assert p["browser_seconds_per_step"] == p["bench_seconds_per_step"] * limits.browser_factor(page["engine"])
+        assert p["browser_seconds_per_step"] > p["bench_seconds_per_step"]

@@ -504,7 +504,7 @@ def test_the_estimate_before_the_runtime_loads(live):
     (live.plan's), and says when a changed model is not the one it describes; nothing of the runtime loads (the
     browser asks to save data, so the page does not start the runtime while the reader reads)."""
     from microgpt.live import plan
-    from microgpt.sphinxext.live import duration
+    from microgpt.sphinxext.live import BENCH_BROWSER, duration
 
     page = live()
     page.context.add_init_script(SAVE_DATA)
@@ -516,9 +516,9 @@ def test_the_estimate_before_the_runtime_loads(live):
     for engine, steps in (("floats", 250), ("scalar", 40)):
         page.fill(steps=steps, engine=engine)
         p = plan({"engine": engine})
-        text = (f"{p['num_params']:,} parameters; about {round(p['bench_seconds_per_step'] * 1000)} ms a step "
-                f"on the benchmark's machine (CPython, the {engine} engine; a browser takes longer): "
-                f"{steps:,} steps in about {duration(steps * p['bench_seconds_per_step'])}.")
+        text = (f"{p['num_params']:,} parameters; about {round(p['browser_seconds_per_step'] * 1000)} ms a step "
+                f"{BENCH_BROWSER} the {engine} engine): "
+                f"{steps:,} steps in about {duration(steps * p['browser_seconds_per_step'])}.")
         page.page.wait_for_function("([el, t]) => el.textContent === t", arg=[estimate.element_handle(), text],
                                     timeout=5000)
     page.fill(n_layer=2)

@@ -62,6 +62,7 @@ class Plan:
     level: str  # "ok", "warn" (confirm first) or "refuse"
     message: str  # why, with the limit; empty when ok
     bench_seconds_per_step: float  # the port in CPython on the benchmark's machine; the browser is slower
+    browser_seconds_per_step: float  # the same, scaled by how much slower the bench found the live page for the engine
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "max_nodes": MAX_NODES, "warn_nodes": WARN_NODES, "max_depth": MAX_DEPTH}
@@ -93,6 +94,14 @@ def engine_speedup(engine: str) -> float:
     return next((r["speedup_cpython"] for r in bench()["runtimes"] if r["engine"] == engine), 1.0)
 
 
+def browser_factor(engine: str) -> float:
+    """How many times longer a step of `engine` took on the live page in headless Chromium than in CPython, in the
+    benchmark (the same machine, one run); 1 when the benchmark did not time the page."""
+    page = next((r for r in bench().get("browser", []) if r["engine"] == engine), None)
+    cpython = next((r for r in bench()["runtimes"] if r["engine"] == engine), None)
+    return 1e6 / page["steps_per_s"] / cpython["cpython_us_per_step"] if page and cpython else 1.0
+
+
 def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int, engine: str = "scalar") -> Plan:
     """Check a model against the limits (the Value graph's, kept for every engine as a bound on its size); the
     message names the limit and why. The time per step is the benchmark's, for `engine`."""
@@ -119,4 +128,5 @@ def plan(config: GPTConfig, vocab_size: int, docs: list[str], num_params: int, e
                    f"(longer in a browser) and up to {memory:.1f} GB of memory")
     else:
         level, message = "ok", ""
-    return Plan(num_params, nodes, depth, graph_nodes(config, vocab_size, round(mean)), level, message, seconds)
+    return Plan(num_params, nodes, depth, graph_nodes(config, vocab_size, round(mean)), level, message, seconds,
+                seconds * browser_factor(engine))

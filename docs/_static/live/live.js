@@ -164,8 +164,8 @@ function setUp(panel) {
 
   function showEstimate(p) {
     const perNode = measuredSpeed(p.engine);
-    const perStep = perNode ? perNode * p.mean_nodes : p.bench_seconds_per_step;
-    const where = perNode ? "at your browser's measured speed" : `on the benchmark's machine (CPython, the ${p.engine} engine; a browser takes longer)`;
+    const perStep = perNode ? perNode * p.mean_nodes : p.browser_seconds_per_step;
+    const where = perNode ? "at your browser's measured speed" : `in a browser on the benchmark's machine (headless Chromium, the ${p.engine} engine)`;
     estimate.textContent = `${p.num_params.toLocaleString("en")} parameters; about ${Math.round(perStep * 1000)} ms a step ${where}: ` +
       `${p.num_steps.toLocaleString("en")} steps in about ${duration(p.num_steps * perStep)}.` +
       (p.level === "ok" ? "" : ` ${p.level === "refuse" ? "Too large for this page" : "Large"}: ${p.message}.`);
