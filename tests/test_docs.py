@@ -98,8 +98,17 @@ def test_two_clean_builds_are_byte_identical(site, site_rebuild):
     files_a = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
     assert files_a == files_b
-    different = [str(p) for p in files_a if (site / p).read_bytes() != (other / p).read_bytes()]
-    assert different == []
+    different = [p for p in files_a if (site / p).read_bytes() != (other / p).read_bytes()]
+    assert different == [], "\n".join(first_difference(site / p, other / p) for p in different)
+
+
+def first_difference(a, b) -> str:
+    """Where two builds of a file part, with a few lines of each: what CI shows when a build is not reproducible."""
+    import difflib
+
+    lines_a, lines_b = (f.read_text(encoding="utf-8", errors="replace").splitlines() for f in (a, b))
+    diff = list(difflib.unified_diff(lines_a, lines_b, "a", "b", n=2, lineterm=""))
+    return f"{a.name}:\n" + "\n".join(line[:200] for line in diff[:16])
 
 
 def test_a_failing_cell_fails_the_build_and_names_the_notebook(tmp_path):

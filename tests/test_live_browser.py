@@ -287,30 +287,6 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path):
     assert page.page.locator(".mg-live-bar").count() == 0  # Reset forgets the run
 
 
-SAVE_DATA = "Object.defineProperty(Navigator.prototype, 'connection', { get: () => ({ saveData: true }) })"
-RUNTIME = "async () => (await import(new URL('_static/live/runtime.js', location.href))).runtime()"  # the page's own
-
-
-def test_the_runtime_starts_while_the_reader_reads(live, capsys, names_path):
-    """Once live.html has opened, the runtime loads and starts with no button pressed and nothing the reader sees
-    changed; Run then trains on it. A browser that asks to save data downloads nothing before a button."""
-    page = live()
-    ready = page.page.evaluate(f"""async () => {{ const rt = await ({RUNTIME})();
-        for (let i = 0; i < 600 && !rt.loading; i++) await new Promise((r) => setTimeout(r, 50));
-        await rt.loading; return rt.ready; }}""")
-    assert ready and page.state() == "idle" and page.status() == "Nothing has run yet." and page.transcript() == ""
-    page.fill(steps=3, samples=2)
-    page.press("Run")
-    page.wait("done")
-    assert page.transcript() == cli(capsys, names_path, "--steps", "3", "--samples", "2")
-    page.context.add_init_script(SAVE_DATA)
-    page.press("Reset")  # no saved run: its restore would load the runtime
-    page.wait("idle")
-    page.page.reload()
-    page.page.wait_for_function("document.readyState === 'complete'")
-    page.page.evaluate("new Promise((r) => requestIdleCallback(() => setTimeout(r, 0), { timeout: 3000 }))")
-    assert page.page.evaluate(f"async () => (await ({RUNTIME})()).loaded") is False
-
 
 def test_the_live_pages_hooks_and_defaults(site):
     """The form is the CLI's: one field per option, named after it, holding its default; the contract's hooks."""
@@ -501,15 +477,11 @@ def test_every_disabled_control_says_why_and_a_restored_run_goes_on(live, device
 
 def test_the_estimate_before_the_runtime_loads(live):
     """Before any download: the estimate follows --steps and the engine from the figures the page was built with
-    (live.plan's), and says when a changed model is not the one it describes; nothing of the runtime loads (the
-    browser asks to save data, so the page does not start the runtime while the reader reads)."""
+    (live.plan's), and says when a changed model is not the one it describes; nothing of the runtime loads."""
     from microgpt.live import plan
     from microgpt.sphinxext.live import BENCH_BROWSER, duration
 
     page = live()
-    page.context.add_init_script(SAVE_DATA)
-    page.page.reload()
-    page.page.wait_for_function("document.readyState === 'complete'")
     requests = []
     page.page.on("request", lambda r: requests.append(r.url))
     estimate = page.page.locator('[data-live="estimate"]')

@@ -84,9 +84,10 @@ function setUp(panel) {
     const s = run.status;
     startWhy.hidden = !run.exists;
     if (run.exists) {
-      startWhy.textContent = `Your run is set up (step ${s.step} of ${s.num_steps}): the presets start a new one, ` +
-        `so they wait until Reset forgets it. ${run.atHorizon ? "It is at its horizon: Extend the horizon to train " +
-          "it further." : "Resume trains it on to its horizon; Train adds 1, 10 or 100 steps."}`;
+      startWhy.textContent = `Your run has trained ${s.step} of its ${s.num_steps} steps. The presets start a new ` +
+        `run: press Reset first to forget this one. ${run.atHorizon ? "To train this one further, press Extend the " +
+          "horizon: it adds steps (the learning rate falls to zero at the last step, so a longer run needs a new " +
+          "plan)." : "Resume trains it on to its last step; Train adds 1, 10 or 100 steps."}`;
     }
     controlsWhy.hidden = run.exists;
     controlsWhy.textContent = noRunYet;
@@ -390,15 +391,5 @@ function setUp(panel) {
   });
   showState("idle");
   if (measuredSpeed(form.elements.engine.value)) estimateBeforeLoad(); // the reader's speed, from an earlier visit
-  // the runtime starts while the reader reads; then the settings' plan, which Run finds done (parsed, reported)
-  run.restoreSaved().then((restored) => {
-    if (!restored) whenIdle(() => run.preload().then((started) => started && replan()));
-  });
-}
-
-/** After the page has loaded, when the browser has nothing else to do (soon in any case). */
-function whenIdle(work) {
-  const idle = () => (window.requestIdleCallback ? requestIdleCallback(work, { timeout: 1000 }) : setTimeout(work, 200));
-  if (document.readyState === "complete") idle();
-  else addEventListener("load", idle, { once: true });
+  run.restoreSaved();
 }

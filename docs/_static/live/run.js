@@ -61,14 +61,6 @@ class LiveRun extends EventTarget {
     this.emit("lines", lines);
   }
 
-  /** Start the runtime while the reader reads (the live page), so that Run starts at once: quietly (no state, no
-   *  phase); an action that needs it meanwhile shows the load's progress from there. Not when the browser asks to
-   *  save data: then the first action downloads it. */
-  preload() {
-    if (this.rt.loaded || navigator.connection?.saveData) return Promise.resolve(false);
-    return this.rt.load().then(() => true, () => false); // what went wrong, the action that needs it says
-  }
-
   async ensureRuntime() {
     if (this.rt.ready) return this.rt.load();
     this.setState("loading");

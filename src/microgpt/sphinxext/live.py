@@ -153,10 +153,9 @@ def visit_live_html(self, node):
 <section class="mg-live" data-live-state="idle" aria-labelledby="mg-live-title"
   data-max-temperature="{MAX_GENERATE_TEMPERATURE:g}">
 <h2 id="mg-live-title" class="mg-live-title">Run it here</h2>
-<p class="mg-live-download">Once this page has opened, it downloads the Python runtime and this port,
-<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>, then cached), and
-starts it, so that Run starts at once; if your browser asks to save data, only the first button you press does.
-It runs in a background thread of this page and sends nothing anywhere.</p>
+<p class="mg-live-download">The first button you press downloads the Python runtime and this port,
+<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>, then cached);
+nothing before. It runs in a background thread of this page and sends nothing anywhere.</p>
 <p class="mg-live-file" id="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs
 the site served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
