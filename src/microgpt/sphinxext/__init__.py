@@ -16,8 +16,10 @@ def setup(app):
     from .original import setup_original
     from .scene import setup_scene
     from .shared import setup_shared
+    from .streams import setup_streams
 
     setup_shared(app)
+    setup_streams(app)
     setup_original(app)
     setup_cite(app)
     setup_figures(app)
