@@ -142,6 +142,12 @@ def add(exercise: Exercise) -> None:
     PAGES.setdefault(exercise.page, []).append(exercise)
 
 
+def code_exercise(id, title, question, hints, solution, check, starter, **extra) -> Exercise:
+    """A function to write, checked by `check(answer)` on inputs of its own: no facts of the run, so not live."""
+    return Exercise(id, "code", title, question, hints, solution, lambda c: {},
+                    lambda answer, facts: check(answer), label="Your code", starter=starter, live=False, **extra)
+
+
 # --- preamble ------------------------------------------------------------------------------------------------
 add(Exercise(
     "preamble-third-party", "number", "Nothing to install",
@@ -153,8 +159,8 @@ add(Exercise(
         Misconception(lambda f: f["imports"], "{answer} is how many modules it imports; are any of them not part "
                       "of Python itself?")]), live=False))
 
-add(Exercise(
-    "preamble-shuffle", "code", "The seeded shuffle",
+add(code_exercise(
+    "preamble-shuffle", "The seeded shuffle",
     "Write `shuffled(docs, seed)`: the names in the order the original trains on them with that seed "
     f"(lines {line_of('random.seed(42)')} and {line_of('random.shuffle(docs)')}). Run it twice with the same seed: "
     "the order must be the same.",
@@ -162,8 +168,7 @@ add(Exercise(
      "Shuffle a copy and return it; `random.Random(seed)` is a generator of your own with the same stream."),
     "```python\ndef shuffled(docs, seed):\n    docs = list(docs)\n    random.Random(seed).shuffle(docs)\n"
     "    return docs\n```\nA seeded generator gives the same numbers every run, so the same order.",
-    lambda c: {}, lambda answer, facts: code.check_shuffled(answer), label="Your code",
-    starter="def shuffled(docs, seed):\n    ...\n", live=False))
+    code.check_shuffled, starter="def shuffled(docs, seed):\n    ...\n"))
 
 add(Exercise(
     "preamble-seed", "experiment", "Another seed",
@@ -206,13 +211,12 @@ add(Exercise(
         Misconception(lambda f: f["block_size"], "{answer} is the block size: names can be longer; training cuts "
                       "them to the block")])))
 
-add(Exercise(
-    "dataset-docs-from", "code", "Reading the file",
+add(code_exercise(
+    "dataset-docs-from", "Reading the file",
     f"Write `docs_from(text)`: the list of documents line {line_of('docs = [l.strip()')} makes from the file's text.",
     ("Strip the text, split it on newlines, strip each line.", "Drop lines that are empty once stripped."),
     "```python\ndef docs_from(text):\n    return [l.strip() for l in text.strip().split('\\n') if l.strip()]\n```",
-    lambda c: {}, lambda answer, facts: code.check_docs_from(answer), label="Your code",
-    starter="def docs_from(text):\n    ...\n", live=False))
+    code.check_docs_from, starter="def docs_from(text):\n    ...\n"))
 
 # --- tokenizer -----------------------------------------------------------------------------------------------
 add(Exercise(
@@ -233,24 +237,22 @@ add(Exercise(
     lambda c: {"BOS": c.run.tokenizer.BOS}, number("BOS", 0, misconceptions=[Misconception(
         lambda f: 0, "0 is the first character's id; BOS is added after all of them")])))
 
-add(Exercise(
-    "tokenizer-encode", "code", "Encode a name",
+add(code_exercise(
+    "tokenizer-encode", "Encode a name",
     f"Write `encode(name, uchars)`: the name's token ids, as line {line_of('tokens = [BOS] +')} builds them.",
     ("A character's id is its index in `uchars`; BOS is `len(uchars)`.", "BOS goes on both sides."),
     "```python\ndef encode(name, uchars):\n    BOS = len(uchars)\n    return [BOS] + [uchars.index(ch) for ch in name]"
-    " + [BOS]\n```", lambda c: {}, lambda answer, facts: code.check_encode(answer), label="Your code",
-    starter="def encode(name, uchars):\n    ...\n", live=False))
+    " + [BOS]\n```", code.check_encode, starter="def encode(name, uchars):\n    ...\n"))
 
 # --- autograd ------------------------------------------------------------------------------------------------
-add(Exercise(
-    "autograd-mul", "code", "The product's local gradients",
+add(code_exercise(
+    "autograd-mul", "The product's local gradients",
     "Write `mul(self, other)`, the body of `Value.__mul__`: the product as a new `Value` with its two children and "
     "their local gradients. A plain number as `other` must work too.",
     ("`Value(data, children, local_grads)`.", "d(a·b)/da = b and d(a·b)/db = a: each gets the *other's* value."),
     "```python\ndef mul(self, other):\n    other = other if isinstance(other, Value) else Value(other)\n"
     "    return Value(self.data * other.data, (self, other), (other.data, self.data))\n```",
-    lambda c: {}, lambda answer, facts: code.check_mul(answer), label="Your code",
-    starter="def mul(self, other):\n    ...\n", live=False))
+    code.check_mul, starter="def mul(self, other):\n    ...\n"))
 
 add(Exercise(
     "autograd-graph-nodes", "number", "How big is one step's graph",
@@ -305,32 +307,29 @@ add(Exercise(
                                                            "not the nearest"}), label="A letter", scene="embeddings"))
 
 # --- model ---------------------------------------------------------------------------------------------------
-add(Exercise(
-    "model-softmax", "code", "softmax",
+add(code_exercise(
+    "model-softmax", "softmax",
     "Write `softmax(logits)`: a list of `Value`s in, probabilities (Values summing to 1) out, safe for large "
     "logits.",
     ("exp of each logit, divided by the sum of the exps.",
      "exp(1000) overflows: subtract the largest logit's `.data` from every logit first; the result is the same."),
     "```python\ndef softmax(logits):\n    max_val = max(val.data for val in logits)\n"
     "    exps = [(val - max_val).exp() for val in logits]\n    total = sum(exps)\n"
-    "    return [e / total for e in exps]\n```", lambda c: {}, lambda answer, facts: code.check_softmax(answer),
-    label="Your code", starter="def softmax(logits):\n    ...\n", live=False))
+    "    return [e / total for e in exps]\n```", code.check_softmax, starter="def softmax(logits):\n    ...\n"))
 
-add(Exercise(
-    "model-rmsnorm", "code", "rmsnorm",
+add(code_exercise(
+    "model-rmsnorm", "rmsnorm",
     "Write `rmsnorm(x)`: x scaled so that its root mean square is 1 (with the original's 1e-5 inside the root).",
     ("Mean of the squares, plus 1e-5, to the power −0.5: that is the scale.", "Multiply every x by the scale."),
     "```python\ndef rmsnorm(x):\n    ms = sum(xi * xi for xi in x) / len(x)\n    scale = (ms + 1e-5) ** -0.5\n"
-    "    return [xi * scale for xi in x]\n```", lambda c: {}, lambda answer, facts: code.check_rmsnorm(answer),
-    label="Your code", starter="def rmsnorm(x):\n    ...\n", live=False))
+    "    return [xi * scale for xi in x]\n```", code.check_rmsnorm, starter="def rmsnorm(x):\n    ...\n"))
 
-add(Exercise(
-    "model-linear", "code", "linear",
+add(code_exercise(
+    "model-linear", "linear",
     "Write `linear(x, w)`: w has nout rows of nin numbers; the result has one number per row.",
     ("Each output is one row of w dotted with x.",),
     "```python\ndef linear(x, w):\n    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]\n```",
-    lambda c: {}, lambda answer, facts: code.check_linear(answer), label="Your code",
-    starter="def linear(x, w):\n    ...\n", live=False))
+    code.check_linear, starter="def linear(x, w):\n    ...\n"))
 
 add(Exercise(
     "model-kv-cache", "number", "The KV cache",
@@ -357,8 +356,8 @@ add(Exercise(
     build_facts=False))
 
 # --- optimizer -----------------------------------------------------------------------------------------------
-add(Exercise(
-    "optimizer-adam", "code", "One Adam update",
+add(code_exercise(
+    "optimizer-adam", "One Adam update",
     "Write `adam_update(p, grad, m, v, step, lr)`: one step of "
     f"lines {line_of('m[i] = beta1')}–{line_of('p.data -= lr_t')} for one parameter "
     "(beta1 = 0.85, beta2 = 0.99, eps = 1e-8); return the new `(p, m, v)`.",
@@ -368,8 +367,7 @@ add(Exercise(
     "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
     "    m_hat = m / (1 - beta1 ** (step + 1))\n    v_hat = v / (1 - beta2 ** (step + 1))\n"
     "    p -= lr * m_hat / (v_hat ** 0.5 + eps)\n    return p, m, v\n```",
-    lambda c: {}, lambda answer, facts: code.check_adam_update(answer), label="Your code",
-    starter="def adam_update(p, grad, m, v, step, lr):\n    ...\n", live=False))
+    code.check_adam_update, starter="def adam_update(p, grad, m, v, step, lr):\n    ...\n"))
 
 add(Exercise(
     "optimizer-first-step", "number", "Adam's first step",
@@ -417,16 +415,15 @@ add(Exercise(
         Misconception(lambda f: f["growing"], "{answer} is the part already used up: the rate decays, "
                       "1 − step/num_steps of it is left", 1e-6)])))
 
-add(Exercise(
-    "training-position-loss", "code", "The loss of one position",
+add(code_exercise(
+    "training-position-loss", "The loss of one position",
     "Write `position_loss(logits, target)`: the cross-entropy at one position "
     f"(lines {line_of('probs = softmax(logits)')}–{line_of('loss_t = -probs')}), a `Value`. The "
     "model's `softmax` is there to use (in a notebook: `from microgpt.model import softmax`).",
     ("Probabilities by softmax, then the probability of the target.", "The loss is −log of it."),
     "```python\ndef position_loss(logits, target):\n    probs = softmax(logits)\n"
-    "    return -probs[target].log()\n```", lambda c: {},
-    lambda answer, facts: code.check_position_loss(answer), label="Your code",
-    starter="def position_loss(logits, target):\n    ...\n", live=False,
+    "    return -probs[target].log()\n```", code.check_position_loss,
+    starter="def position_loss(logits, target):\n    ...\n",
     imports="from microgpt.model import softmax\n"))
 
 add(Exercise(
@@ -475,15 +472,14 @@ add(Exercise(
         lambda f: f["p1"], "{answer} is the probability at temperature 1; divide the logits by 0.5 first",
         0.005)]), live=False))
 
-add(Exercise(
-    "inference-pick", "code", "Where the draw lands",
+add(code_exercise(
+    "inference-pick", "Where the draw lands",
     "Write `pick(probs, r)`: the token `random.choices` picks when its random number is r (0 ≤ r < 1): the first "
     "token whose running total of probabilities exceeds r × the total.",
     ("Add the probabilities up one by one.", "Stop at the first running total *greater* than r × total."),
     "```python\ndef pick(probs, r):\n    total, running = sum(probs), 0.0\n    for i, p in enumerate(probs):\n"
     "        running += p\n        if running > r * total:\n            return i\n    return len(probs) - 1\n```",
-    lambda c: {}, lambda answer, facts: code.check_pick(answer), label="Your code",
-    starter="def pick(probs, r):\n    ...\n", live=False))
+    code.check_pick, starter="def pick(probs, r):\n    ...\n"))
 
 add(Exercise(
     "inference-scene-draw", "scene", "Read a draw",
