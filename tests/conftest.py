@@ -75,17 +75,12 @@ def names_docs(names_path):
     return load_docs(names_path)
 
 
-def sphinx_command(out: Path, cache: Path, *extra) -> list[str]:
+def sphinx_command(out: Path, cache: Path) -> list[str]:
     return [sys.executable, "-m", "sphinx", "-n", "-W", "--keep-going", "-b", "html", "-d", str(out / ".doctrees"),
-            "-D", f"nb_execution_cache_path={cache}", *extra, str(DOCS), str(out / "html")]
+            "-D", f"nb_execution_cache_path={cache}", str(DOCS), str(out / "html")]
 
 
 BUILD_ENV = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-
-
-def build_site(out: Path, cache: Path, *extra) -> subprocess.CompletedProcess:
-    """A clean build of the real site with its own jupyter cache, as `nox -s docs` runs it."""
-    return subprocess.run(sphinx_command(out, cache, *extra), capture_output=True, text=True, env=BUILD_ENV)
 
 
 class Background:

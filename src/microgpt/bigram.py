@@ -31,7 +31,7 @@ def bigram(tokenizer, names, block_size: int) -> list[list[float]]:
     for name in names:
         for a, b in pairs(tokenizer, name, block_size):
             counts[a][b] += 1
-    return [[c / sum(row) for c in row] for row in counts]
+    return [[c / total for c in row] for row, total in zip(counts, map(sum, counts))]
 
 
 def bigram_loss(tokenizer, p: list[list[float]], names: list[str], block_size: int) -> float:
