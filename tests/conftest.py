@@ -348,7 +348,8 @@ def chromium(chromiums):
     chromiums.close_contexts()
 
 
-# Firefox and WebKit (tests/engines/drivers.py): one browser per engine and leg for the session, on one Xvfb display.
+# Firefox and WebKit (tests/engines/drivers.py): one browser per engine and leg for the module that uses them (a page
+# left open in a session-long browser kept a core busy for the rest of the suite), on one Xvfb display.
 
 
 @pytest.fixture(scope="session")
@@ -378,12 +379,12 @@ def engine_browser(request, xvfb, elsewhere, webgl: bool):
     browser.close()
 
 
-@pytest.fixture(scope="session", params=["firefox", "webkit"])
+@pytest.fixture(scope="module", params=["firefox", "webkit"])
 def engine_webgl(request, xvfb, elsewhere):
     yield from engine_browser(request, xvfb, elsewhere, True)
 
 
-@pytest.fixture(scope="session", params=["firefox", "webkit"])
+@pytest.fixture(scope="module", params=["firefox", "webkit"])
 def engine_no_webgl(request, xvfb, elsewhere):
     yield from engine_browser(request, xvfb, elsewhere, False)
 
