@@ -502,7 +502,7 @@ def test_the_estimate_before_the_runtime_loads(live):
 def test_the_bar_says_your_run_once(live):
     """The run bar's messages on another page (restored, trained, stopped) each name the run once."""
     page = live()
-    page.fill(steps=300, samples=0, **SMALL)
+    page.fill(steps=300, samples=0, engine="scalar")  # the original's model on its Value graph: Stop finds it training
     page.press("Train 10 steps")
     page.wait("done")
     page.goto("sections/model.html")
