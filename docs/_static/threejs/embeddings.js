@@ -1,5 +1,5 @@
 // Embeddings: the 27 rows of wte as points in 3D (one PCA basis for every checkpoint), moving through training.
-import { COLORS, THREE, checkpointAt, createView, orbit, polyline, readout, tokenClass, tokenLabel } from "./shared.js";
+import { COLORS, THREE, checkpointAt, createView, fitDistance, orbit, polyline, readout, tokenClass, tokenLabel } from "./shared.js";
 
 export async function create({ stage, data, manifest }) {
   const view = createView(stage);
@@ -20,27 +20,30 @@ export async function create({ stage, data, manifest }) {
   }
   load(data);
 
-  const spheres = new THREE.InstancedMesh(new THREE.SphereGeometry(0.045, 16, 12), new THREE.MeshLambertMaterial(), V);
+  const RADIUS = 0.045;
+  const spheres = new THREE.InstancedMesh(new THREE.SphereGeometry(RADIUS, 16, 12), new THREE.MeshLambertMaterial(), V);
   for (let t = 0; t < V; t++) spheres.setColorAt(t, new THREE.Color(COLORS[tokenClass(vocab, t)]));
   scene.add(spheres);
   const light = new THREE.DirectionalLight(0xffffff, 1.8);
   light.position.set(2, 3, 4);
   scene.add(new THREE.AmbientLight(0xffffff, 1.6), light);
-  const axes = [0, 1, 2].map((a) => {
-    const end = [0, 0, 0];
-    end[a] = 1.6;
-    scene.add(polyline([[-end[0], -end[1], -end[2]], end], COLORS.grid));
-    return view.label("", new THREE.Vector3(...end.map((v) => v * 1.08)), "mg-strong");
-  });
+  // The axes, their titles and the letters: each title and letter placed beside its point where it crosses no
+  // axis, covers no dot and no other label (shared.js: declutter).
+  const AXIS = 1.5; // the points reach 1.4 (load)
+  const ends = [0, 1, 2].map((a) => new THREE.Vector3().setComponent(a, AXIS));
+  for (const end of ends) scene.add(polyline([end.clone().negate().toArray(), end.toArray()], COLORS.grid));
+  view.addSegments(() => ends.map((end) => [end.clone().negate(), end]));
+  const axes = ends.map((end) => view.label("", end, "mg-strong", null, { around: 4 }));
   const nameAxes = () => axes.forEach((l, a) => l.set(`PC${a + 1} ${(100 * d.pca.explained_variance_ratio[a]).toFixed(0)}%`));
   nameAxes();
-  const labels = Array.from({ length: V }, (_, t) =>
-    view.label(tokenLabel(vocab, t), new THREE.Vector3(),
-      `mg-left${t === vocab.BOS ? " mg-strong" : tokenClass(vocab, t) === "vowel" ? " mg-first" : ""}`));
   const dots = Array.from({ length: V }, () => new THREE.Vector3()); // where each sphere is now
-  view.addShapes(() => dots.map((at, t) => ({ at, radius: 0.045, owner: labels[t].el })));
+  const labels = dots.map((at, t) => view.label(tokenLabel(vocab, t), at,
+    t === vocab.BOS ? "mg-strong" : tokenClass(vocab, t) === "vowel" ? "mg-first" : "", null, { around: 3 }));
+  view.addShapes(() => dots.map((at, t) => ({ at, radius: RADIUS, owner: labels[t].el })));
   view.label("rows of wte", new THREE.Vector3(-1.5, 1.5, 0), "", "points");
-  orbit(view, { radius: 4.2 });
+  const ANGLES = { theta: 0.6, phi: 1.1 };
+  const ends3 = ends.flatMap((end) => [end, end.clone().negate()]);
+  orbit(view, { ...ANGLES, radius: fitDistance(view, ends3, ANGLES) }); // room at the ends for the axes' titles
 
   const text = readout(view);
   const matrix = new THREE.Matrix4();
@@ -58,7 +61,7 @@ export async function create({ stage, data, manifest }) {
         matrix.makeTranslation(p[0], p[1], p[2]);
         dots[t].set(p[0], p[1], p[2]);
         spheres.setMatrixAt(t, matrix);
-        labels[t].at.set(p[0] + 0.06, p[1], p[2]);
+        labels[t].at.copy(dots[t]);
       }
       spheres.instanceMatrix.needsUpdate = true;
       text.textContent = `token embeddings (wte) at step ${step}; vowels orange, consonants blue, BOS green`;

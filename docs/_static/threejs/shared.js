@@ -397,6 +397,26 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
   return state;
 }
 
+/** The orbit's distance at which these world points fill at most `fill` of the canvas's width and height, seen
+ *  from the orbit's angles (a 3D scene sized to its canvas, whatever the canvas's shape). */
+export function fitDistance(view, points, { target = new THREE.Vector3(), theta = 0.6, phi = 1.1, fill = 0.8 } = {}) {
+  const camera = view.camera.clone();
+  let [near, far] = [0.1, 1000];
+  for (let i = 0; i < 40; i++) { // the points fit from `far`, not from `near`
+    const r = Math.sqrt(near * far);
+    camera.position.setFromSphericalCoords(r, phi, theta).add(target);
+    camera.lookAt(target);
+    camera.updateMatrixWorld();
+    const fits = points.every((p) => {
+      const c = p.clone().project(camera);
+      return c.z < 1 && Math.abs(c.x) <= fill && Math.abs(c.y) <= fill;
+    });
+    if (fits) far = r;
+    else near = r;
+  }
+  return far;
+}
+
 /** A line through points [[x, y, z], ...]; non-finite points break the line instead of breaking the scene. */
 export function polyline(points, color, { dashed = false, dotted = false, width = 1 } = {}) {
   const group = new THREE.Group();
