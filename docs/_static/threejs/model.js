@@ -8,6 +8,7 @@ import {
 
 const GAP = 3; // cells between two blocks of a stage
 const STAGE_GAP = 7; // cells between stages
+const TITLE = "mg-strong mg-title"; // a stage's title: bold, on two lines at most (scenes.css)
 const LIT = new THREE.Color(0xd35400);
 const FRAME = new THREE.Color(0x9aa5b8);
 const PICK = new THREE.Color(0x222222);
@@ -107,8 +108,9 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     const left = Math.min(...mine.map((b) => b.x));
     return { left, width: Math.max(...mine.map((b) => b.x + b.cols)) - left, height: top - bottom, mine };
   });
-  // On a narrow stage the path folds into rows, as many as make the cells largest in the whole-model view (a
-  // phone's overview is a picture, not a strip); each row reads left to right.
+  // On a narrow stage the path folds into rows: as many as make the cells largest in the whole-model view (a
+  // phone's overview is a picture, not a strip), of those where each row's stage titles fit side by side; each row
+  // reads left to right, under a band that holds its titles.
   const rowsOf = (k) => { // the stages in k rows of about equal width
     const total = extents.reduce((sum, e) => sum + e.width + STAGE_GAP, 0);
     const rows = [[]];
@@ -120,17 +122,43 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     }
     return rows;
   };
-  const room = Math.max(stage.clientWidth, 1) / Math.max(stage.clientHeight - 40, 1); // the canvas's aspect, about
-  const sizeOf = (rows) => {
-    const w = Math.max(...rows.map((r) => r.reduce((sum, e) => sum + e.width + STAGE_GAP, -STAGE_GAP)));
-    const h = rows.reduce((sum, r) => sum + Math.max(...r.map((e) => e.height)) + 16, 0);
-    return Math.min(room / w, 1 / h); // cells per unit of canvas height
+  const narrow = stage.clientWidth < 600; // a phone: the whole-model view names the stages only
+  const ROW_GAP = narrow ? 4 : 16; // cells under a row of stages: room for its vectors' names where they are shown
+  const [wide, high] = [Math.max(stage.clientWidth, 1), Math.max(stage.clientHeight - 40, 1)]; // the canvas's, about
+  const titleSizes = stages.map((st) => view.measure(st.title, TITLE));
+  const band = Math.max(...titleSizes.map((r) => r.height)) + 8; // px: a row's titles, over its top
+  const widthOf = (rows) => Math.max(...rows.map((r) => r.reduce((sum, e) => sum + e.width + STAGE_GAP, -STAGE_GAP)));
+  const pxPerCell = (rows) => {
+    const h = rows.reduce((sum, r) => sum + Math.max(...r.map((e) => e.height)) + ROW_GAP, 0);
+    return Math.min(wide / widthOf(rows), Math.max(high - rows.length * band, 1) / h);
   };
-  let layoutRows = rowsOf(1);
-  for (let k = 2; k <= Math.min(4, extents.length); k++) if (sizeOf(rowsOf(k)) > sizeOf(layoutRows) * 1.15) layoutRows = rowsOf(k);
+  const titlesFit = (rows) => { // each title over its stage, moved right by half its width at most (the labels may
+    // move by three quarters: room for the canvas's height, here an estimate)
+    const px = pxPerCell(rows);
+    const x0 = (wide - widthOf(rows) * px) / 2;
+    return rows.every((r) => {
+      let [at, right] = [0, -Infinity];
+      for (const e of r) {
+        const { width: w } = titleSizes[extents.indexOf(e)];
+        const left = x0 + (at + e.width / 2) * px - w / 2;
+        const placed = Math.max(left, right + 8, 0);
+        if (placed - left > 0.5 * w || placed + w > wide) return false;
+        right = placed + w;
+        at += e.width + STAGE_GAP;
+      }
+      return true;
+    });
+  };
+  const choices = [1, 2, 3, 4].filter((k) => k <= extents.length).map(rowsOf);
+  let layoutRows = null;
+  for (const rows of choices.some(titlesFit) ? choices.filter(titlesFit) : choices) {
+    if (!layoutRows || pxPerCell(rows) > pxPerCell(layoutRows) * 1.15) layoutRows = rows;
+  }
+  const bandCells = band / pxPerCell(layoutRows);
   let rowTop = 0;
   let width = 0;
   for (const [k, r] of layoutRows.entries()) {
+    rowTop -= bandCells; // its titles' band
     const h = Math.max(...r.map((e) => e.height));
     let at = 0;
     for (const e of r) {
@@ -139,10 +167,9 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       at += e.width + STAGE_GAP;
     }
     width = Math.max(width, at - STAGE_GAP);
-    rowTop -= h + 16;
+    rowTop -= h + ROW_GAP;
   }
-  for (const b of blocks) b.top -= (rowTop + 16) / 2; // the rows centred on y = 0
-  const narrow = stage.clientWidth < 600; // a phone: the whole-model view names the stages only
+  for (const b of blocks) b.top -= (rowTop + ROW_GAP) / 2; // the rows and their bands centred on y = 0
 
   const mesh = new THREE.InstancedMesh(new THREE.PlaneGeometry(0.86, 0.86),
     new THREE.MeshBasicMaterial({ side: THREE.DoubleSide }), cells);
@@ -205,18 +232,23 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 1, 0);
     return view.label(b.name, at, vector ? "mg-down" : "mg-above", b.id); // clear of its frame
   });
+  // Each stage's title (on two lines, scenes.css) over its stage, above its row's top: in the first band up where it
+  // covers no other label (nor any frame), moved sideways by up to three quarters of its width, or in a band higher.
+  const titleSpots = (w, h) => [0, 1, 2, 3].flatMap((band) =>
+    [0, -0.25, 0.25, -0.5, 0.5, -0.75, 0.75].map((shift) => [-w / 2 + shift * w, -(band + 1) * (h + 2) - 2]));
   const stageTitles = stages.map((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
     const top = Math.max(...blocks.filter((b) => extents[b.stage].row === extents[s].row).map((b) => b.top)); // its row's
     const left = Math.min(...mine.map((b) => b.x));
     const right = Math.max(...mine.map((b) => b.x + b.cols));
-    return view.label(st.title, new THREE.Vector3((left + right) / 2 - width / 2, top + 6, 0), "mg-strong");
+    return view.label(st.title, new THREE.Vector3((left + right) / 2 - width / 2, top + 1, 0), TITLE, null,
+      { spots: titleSpots });
   });
 
   // The camera: an overview, then one stop per stage.
   const stops = [{ title: "The whole model", text: "every weight of state_dict, along the path gpt() takes; " +
     (narrow ? "choose a stage to see its blocks and their names, or turn it (Turn first)"
-      : "choose a stage, or turn it (drag; on a touch screen, Turn first)"), box: [0, width, Math.max(...blocks.map((b) => b.top)) + 7,
+      : "choose a stage, or turn it (drag; on a touch screen, Turn first)"), box: [0, width, Math.max(...blocks.map((b) => b.top)) + bandCells,
     Math.min(...blocks.map((b) => b.top - b.rows)) - 9] }];
   stages.forEach((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
@@ -224,13 +256,17 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
       Math.max(...mine.map((b) => b.x + b.cols)) + 2, Math.max(...mine.map((b) => b.top)) + 7,
       Math.min(...mine.map((b) => b.top - b.rows)) - 9] });
   });
-  const fit = ([left, right, top, bottom]) => {
+  const fit = ([left, right, top, bottom], above = 0) => { // `above`: px kept free over the box (for titles)
     const widen = Math.max(0, 44 - (right - left)) / 2; // a narrow stage keeps its neighbours' edges in view
     [left, right] = [left - widen, right + widen];
     const tan = Math.tan(THREE.MathUtils.degToRad(camera.fov / 2));
     const aspect = Math.max(camera.aspect, 0.2);
-    const distance = Math.max((top - bottom) / 2 / tan, (right - left) / 2 / tan / aspect) * 1.08;
-    return { target: new THREE.Vector3((left + right) / 2 - width / 2, (top + bottom) / 2, 0), distance };
+    let [distance, extra] = [0, 0];
+    for (let i = 0; i < 3; i++) { // the px above, in world units at the distance that fits both
+      distance = Math.max((top + extra - bottom) / 2 / tan, (right - left) / 2 / tan / aspect) * 1.08;
+      extra = (above * 2 * distance * tan) / Math.max(view.box.clientHeight, 1);
+    }
+    return { target: new THREE.Vector3((left + right) / 2 - width / 2, (top + extra + bottom) / 2, 0), distance };
   };
   let current = 0;
   const orbitState = orbit(view, { ...(({ target, distance }) => ({ target, radius: distance }))(fit(stops[0].box)),
@@ -238,7 +274,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   let flight = 0;
   function go(s) {
     current = Math.max(0, Math.min(stops.length - 1, s));
-    const { target, distance } = fit(stops[current].box);
+    const { target, distance } = fit(stops[current].box, current ? 1.5 * band : 0); // a stage's title over it
     const from = { target: orbitState.target.clone(), radius: orbitState.radius, theta: orbitState.theta, phi: orbitState.phi };
     const to = { theta: current ? 0.18 : 0, phi: current ? 1.4 : Math.PI / 2 };
     cancelAnimationFrame(flight);

@@ -67,7 +67,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     const rects = shown.map((el) => el.getBoundingClientRect()); // one layout for all the labels
     rects.forEach((r, i) => {
       const dx = Math.max(0, edge.left - r.left) - Math.max(0, r.right - edge.right);
-      if (dx && r.width < edge.width && !shown[i].dataset.around) { // (one placed around its point is inside)
+      if (dx && r.width < edge.width && !around.has(shown[i])) { // (one placed by its spots is inside)
         shown[i].style.marginLeft = `${dx}px`;
         rects[i] = new DOMRect(r.x + dx, r.y, r.width, r.height);
       }
@@ -77,7 +77,8 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     const lines = segmentsOnScreen(edge);
     const inside = (q) => q.left >= edge.left && q.right <= edge.right && q.top >= edge.top && q.bottom <= edge.bottom;
     /** Place the labels in this order: each where it covers no label placed before it, no drawn shape and no drawn
-     *  line; one that cannot is crowded (faded). A label with data-around tries spots all around its point. */
+     *  line; one that cannot is crowded (faded). A label placed by spots (label's `around` or `spots`) tries each
+     *  of its spots near its point, in order. */
     const attempt = (order) => {
       const kept = [];
       const free = (r, el, own) => !kept.some((k) => meets(r, k)) && !lines.some((g) => crosses(g, r)) &&
@@ -85,20 +86,14 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
       const placed = new Map(); // index -> its rect, or null when crowded
       for (const i of order) {
         let r = rects[i];
-        const gap = Number(shown[i].dataset.around);
-        if (gap) {
-          const c = around.get(shown[i]).clone().project(camera);
+        const placing = around.get(shown[i]);
+        if (placing) {
+          const c = placing.at.clone().project(camera);
           const x = edge.left + ((c.x + 1) / 2) * edge.width;
           const y = edge.top + ((1 - c.y) / 2) * edge.height;
           const { width: w, height: h } = r;
-          const spots = [];
-          for (const g of [gap, 2 * gap, 3.5 * gap, 5 * gap]) {
-            const d = g * 0.7;
-            spots.push([g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h], [-w / 2, g], [d, -d - h], [d, d],
-              [-d - w, -d - h], [-d - w, d], [-gap, g], [-gap, -g - h], [gap - w, g], [gap - w, -g - h]);
-          }
-          r = spots.map(([dx, dy]) => new DOMRect(x + dx, y + dy, w, h)).find((q) => inside(q) && free(q, shown[i], true))
-            ?? null;
+          r = placing.spots(w, h).map(([dx, dy]) => new DOMRect(x + dx, y + dy, w, h))
+            .find((q) => inside(q) && free(q, shown[i], true)) ?? null;
         } else if (!free(r, shown[i], false)) r = null;
         placed.set(i, r);
         if (r) kept.push(r);
@@ -110,7 +105,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     let best = attempt(order);
     const missing = (placed) => [...placed].filter(([, r]) => !r).map(([i]) => i);
     for (let tries = 0; tries < 3 && missing(best).length; tries++) {
-      const failed = missing(best).filter((i) => shown[i].dataset.around);
+      const failed = missing(best).filter((i) => around.has(shown[i]));
       if (!failed.length) break;
       order = [...order.filter((i) => rank(shown[i]) === 0), ...failed,
         ...order.filter((i) => rank(shown[i]) !== 0 && !failed.includes(i))];
@@ -119,7 +114,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     }
     for (const [i, r] of best) {
       const crowded = !r;
-      if (r && shown[i].dataset.around) {
+      if (r && around.has(shown[i])) {
         shown[i].style.left = `${r.left - edge.left}px`;
         shown[i].style.top = `${r.top - edge.top}px`;
       }
@@ -139,7 +134,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     for (const get of segments) for (const [a, b] of get()) out.push([...toScreen(a), ...toScreen(b)]);
     return out;
   }
-  const around = new Map(); // label element -> its world point, for labels placed around it (declutter)
+  const around = new Map(); // label element -> {at: its world point, spots(w, h)}: labels placed by spots (declutter)
   const shapes = []; // functions returning [{at: world point, radius: world size, owner: its label's element}]
   /** The screen boxes of the registered shapes (dots, nodes): labels must not cover them. */
   function shapeRects(edge) {
@@ -186,14 +181,16 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
   }
 
   /** A text label at a 3D point, re-placed on every render; text is inserted as text.
-   *  With `element`, the label is a button: hovering, focusing or clicking it shows the lines that make it. */
-  function label(text, position, className = "", element = null, { around: gap = 0 } = {}) {
+   *  With `element`, the label is a button: hovering, focusing or clicking it shows the lines that make it.
+   *  With `around`, declutter places it `around` px or more from its point, on the side where it covers nothing;
+   *  with `spots(w, h)`, at the first of these offsets [[dx, dy], ...] of its top left corner from its point that
+   *  covers nothing. */
+  function label(text, position, className = "", element = null, { around: gap = 0, spots = null } = {}) {
     const el = document.createElement(element ? "button" : "span");
     el.className = `mg-label ${className}`.trim();
-    if (gap) { // declutter places it, `gap` px or more from its point, where it covers nothing
+    if (gap || spots) {
       el.classList.add("mg-around");
-      el.dataset.around = String(gap);
-      around.set(el, position);
+      around.set(el, { at: position, spots: spots ?? aroundSpots(gap) });
     }
     el.textContent = text;
     if (element) {
@@ -222,6 +219,15 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     };
     beforeRender.push(place);
     return { el, at, set: (t) => { el.textContent = t; }, show: (on) => { off = !on; requestRender(); } };
+  }
+
+  /** The size a label of this text and class takes (a layout decided before its labels are placed). */
+  function measure(text, className = "") {
+    const el = Object.assign(document.createElement("span"), { className: `mg-label ${className}`.trim(), textContent: text });
+    labels.appendChild(el);
+    const { width, height } = el.getBoundingClientRect();
+    el.remove();
+    return { width, height };
   }
 
   function clearLabels() {
@@ -260,7 +266,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
 
   return {
     THREE, renderer, scene, camera, stage, box, labels,
-    requestRender, resize, label, clearLabels, dispose, highlight,
+    requestRender, resize, label, measure, clearLabels, dispose, highlight,
     onDispose: (fn) => cleanups.push(fn),
     onBeforeRender: (fn) => beforeRender.push(fn),
     onHighlight: (fn) => highlighters.push(fn),
@@ -282,6 +288,15 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
       lines: () => drawnLines(scene, camera, box.getBoundingClientRect()), ...extra,
     }),
   };
+}
+
+/** Offsets of a w x h label's top left corner all around its point, `gap` px and further away. */
+function aroundSpots(gap) {
+  return (w, h) => [gap, 2 * gap, 3.5 * gap, 5 * gap].flatMap((g) => {
+    const d = g * 0.7;
+    return [[g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h], [-w / 2, g], [d, -d - h], [d, d],
+      [-d - w, -d - h], [-d - w, d], [-gap, g], [-gap, -g - h], [gap - w, g], [gap - w, -g - h]];
+  });
 }
 
 /** Does segment [x1, y1, x2, y2] pass through rectangle r (shrunk by a pixel each side)? */
