@@ -833,3 +833,102 @@ def test_the_model_scene_is_legible(server, webgl_browser, url, width):
     assert {"lm_head", "logits", "softmax"} <= set(shown), shown
     assert errors == []
     page.context.close()
+
+
+def tab_to(page, locator, most=80) -> int:
+    """From the top of the page: "Skip to content", then Tab until the focus is on this element (the stops)."""
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    for stops in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("el => document.activeElement === el", locator.element_handle()):
+            return stops
+    pytest.fail(f"after {most} stops, focus is on {page.evaluate('document.activeElement.outerHTML.slice(0, 120)')}")
+
+
+STILL = """() => {  // the page has not scrolled over the last ten animation frames
+  window.mgStill = scrollY === window.mgLastY ? (window.mgStill || 0) + 1 : 0;
+  window.mgLastY = scrollY;
+  return window.mgStill >= 10;
+}"""
+
+
+def place(stage) -> float:
+    """Where the scene is in the window, once the page is still (the focus's smooth scroll over): a key that
+    scrolled the page would move it (scroll anchoring keeps it put when something above it changes size, so
+    scrollY alone may change without a scroll)."""
+    stage.page.evaluate("() => { window.mgStill = 0; window.mgLastY = undefined; }")
+    stage.page.wait_for_function(STILL, polling="raf", timeout=30_000)
+    return stage.evaluate("s => s.getBoundingClientRect().top")
+
+
+def key_help(stage) -> str:
+    """The sentence that says which keys the scene answers: its description."""
+    return stage.evaluate("s => document.getElementById(s.getAttribute('aria-describedby')).textContent")
+
+
+def focused_scene(browser, width, url, name):
+    """A reader opens the page and tabs to the scene: once it is live, its figure and its stage, focused."""
+    page, errors = reader(browser, width, url)
+    figure = page.locator(f'figure[data-scene="{name}"]')
+    stage = figure.locator(".mg-scene-stage")
+    print(f"{name} scene reached at {width} px after {tab_to(page, stage)} stops")
+    settle(figure)
+    return page, figure, stage, errors
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_keys_on_a_focused_scene_do_what_a_pointer_does(server, webgl_browser, width):
+    """Tab to a scene and press keys: the arrow keys turn a 3D scene's view and [ and ] move its training step, the
+    arrow keys move a 2D scene's step, Page Down goes to the model's next stage; each scene's description says so;
+    the page never scrolls; in a text field or on a control outside the scene, the keys stay theirs."""
+    page, figure, stage, errors = focused_scene(webgl_browser, width, f"{server}/sections/parameters.html",
+                                                "embeddings")
+    assert "arrow keys turn the view" in key_help(stage) and "[ and ] move the training step" in key_help(stage)
+    view, step, y = stage.get_attribute("data-view"), int(figure.get_attribute("data-step")), place(stage)
+    for key in ("ArrowLeft", "ArrowLeft", "ArrowUp"):
+        page.keyboard.press(key)
+    assert stage.get_attribute("data-view") != view
+    page.keyboard.press("[")
+    assert int(figure.get_attribute("data-step")) < step
+    page.keyboard.press("Home")
+    assert figure.get_attribute("data-step") == "0"
+    page.keyboard.press("End")
+    assert figure.get_attribute("data-step") == str(step)
+    assert place(stage) == y
+    view = stage.get_attribute("data-view")
+    figure.get_by_role("slider").focus()  # the step control, outside the picture: its arrow keys are its own
+    page.keyboard.press("ArrowLeft")
+    assert figure.get_attribute("data-step") == str(step - 1) and stage.get_attribute("data-view") == view
+    page.context.close()
+
+    page, figure, stage, errors_2d = focused_scene(webgl_browser, width, f"{server}/sections/training.html", "training")
+    assert "arrow keys move the training step" in key_help(stage)
+    step, y = int(figure.get_attribute("data-step")), place(stage)
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowDown")
+    assert int(figure.get_attribute("data-step")) < step
+    page.keyboard.press("Home")
+    settle(figure)
+    assert figure.get_attribute("data-step") == "0" and figure.locator(".mg-readout").inner_text().startswith("step 0")
+    assert place(stage) == y
+    page.context.close()
+
+    page, figure, stage, errors_model = focused_scene(webgl_browser, width, f"{server}/index.html", "model")
+    assert "Page Down" in key_help(stage)
+    chosen, y = figure.get_by_label("Stage"), place(stage)
+    page.keyboard.press("PageDown")
+    assert chosen.input_value() == "1"
+    settle(figure)
+    view = stage.get_attribute("data-view")
+    page.keyboard.press("ArrowRight")
+    assert stage.get_attribute("data-view") != view
+    assert place(stage) == y
+    word = figure.get_by_label("Word", exact=True)  # a text field: the arrow keys move its caret
+    word.focus()
+    view = stage.get_attribute("data-view")
+    for key in ("ArrowLeft", "PageDown"):
+        page.keyboard.press(key)
+    assert stage.get_attribute("data-view") == view and chosen.input_value() == "1"
+    assert errors + errors_2d + errors_model == []
+    page.context.close()

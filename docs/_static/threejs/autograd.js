@@ -64,9 +64,12 @@ export async function create({ stage, options, data, source }) {
   let done = 0; // nodes backward() has processed
   const color = new THREE.Color();
 
-  const next = button(options, "Backward: next node ▶", () => { done = Math.min(done + 1, nodes.length); update(); });
-  const all = button(options, "Backward: all", () => { done = nodes.length; update(); });
-  const reset = button(options, "Forward values only", () => { done = 0; update(); });
+  const visit = (n) => () => { done = Math.max(0, Math.min(n(), nodes.length)); update(); }; // n(): how many, then
+  const next = button(options, "Backward: next node ▶", visit(() => done + 1));
+  const all = button(options, "Backward: all", visit(() => nodes.length));
+  const reset = button(options, "Forward values only", visit(() => 0));
+  view.keys({ ArrowRight: visit(() => done + 1), ArrowLeft: visit(() => done - 1), Home: visit(() => 0),
+    End: visit(() => nodes.length) }, "→ and ← run backward() one node on or back, Home and End to none or all of it");
 
   function update() {
     next.disabled = all.disabled = done === nodes.length;

@@ -310,14 +310,10 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   const field = wordField(options, manifest.probes, manifest.probes[0] ?? "", (w) => { words.word = w; pos = 0; update(); });
   const words = wordUpdater({ manifest, snapshotUrl, fetchJSON, source }, field, draw);
   const posEl = select(options, "Position", [], (v) => { pos = Number(v); update(); });
-  const keys = { PageDown: 1, "]": 1, PageUp: -1, "[": -1 };
-  const onKey = (e) => {
-    if (!(e.key in keys)) return;
-    e.preventDefault();
-    go(current + keys[e.key]);
-  };
-  stage.addEventListener("keydown", onKey);
-  view.onDispose(() => stage.removeEventListener("keydown", onKey));
+  const back = () => go(current - 1);
+  const on = () => go(current + 1);
+  view.keys({ PageUp: back, "[": back, PageDown: on, "]": on, Home: () => go(0) },
+    "Page Up and Page Down (or [ and ]) go to the previous and next stage, Home to the whole model");
 
   // Click a block: its lines light up, and the readout says what it is.
   const raycaster = new THREE.Raycaster();

@@ -62,8 +62,11 @@ export async function create({ stage, options, data, manifest, snapshotUrl, sour
     setOptions(sampleEl, sampleSelect());
     s = 0; pos = 0; fresh = null; update();
   });
-  const previous = button(options, "◀ Previous position", () => { pos = Math.max(pos - 1, 0); update(); });
-  const next = button(options, "Next position ▶", () => { pos = Math.min(pos + 1, positions().length - 1); update(); });
+  const back = () => { if (!previous.disabled) { pos = Math.max(pos - 1, 0); update(); } };
+  const on = () => { if (!next.disabled) { pos = Math.min(pos + 1, positions().length - 1); update(); } };
+  const previous = button(options, "◀ Previous position", back);
+  const next = button(options, "Next position ▶", on);
+  view.keys({ ArrowLeft: back, ArrowRight: on }, "← and → go to the previous and next position");
   button(options, "Draw a fresh name", () => draw());
   const message = Object.assign(document.createElement("span"), { className: "mg-scene-message" });
   message.setAttribute("role", "status");

@@ -45,6 +45,7 @@ const entries = figures.map((fig) => ({
   links: JSON.parse(fig.dataset.links || "{}"), // element id -> lines of microgpt.py
   code: JSON.parse(fig.dataset.code || "{}"), // line -> [its address, its text]
   excerpt: fig.querySelector("[data-scene-excerpt]"),
+  keyHelp: null, // the sentence that says which keys the focused scene answers (showKeys)
   wait: null, // while the reader's run trains: which of its steps the scene shows (showWait)
 }));
 
@@ -80,6 +81,7 @@ function stop(entry) {
     scene.dispose();
   }
   if (scene) entry.fig.mgScene = null;
+  showKeys(entry);
   entry.options?.remove();
   entry.options = null;
   if (scene) setState(entry, "idle");
@@ -139,6 +141,7 @@ async function start(entry) {
     scene.select(selection?.entry === entry ? selection.id : null);
     if (litLine !== null) scene.highlight(Object.keys(entry.links).filter((id) => entry.links[id].includes(litLine)));
     entry.fig.mgScene = scene; // for the tests: its elements and three.js's memory counters
+    showKeys(entry);
     entry.fig.dataset.source = from.live ? "live" : "recorded";
     if (from.live) entry.fig.dataset.liveStep = String(from.step);
     setState(entry, "live");
@@ -308,6 +311,43 @@ function showExcerpt(entry) {
 
 addEventListener("keydown", (ev) => { if (ev.key === "Escape" && selection) select(null); });
 
+// Keys on a focused scene (its stage, or a label in it; never a field or a button outside it): what the scene binds
+// (turning a 3D view, its stage or position), then the page's step control on keys left free. They never scroll
+// the page; the scene says which keys do what in one sentence (its description, shown while it has the focus).
+
+/** The key bindings a live scene answers, [{map: {key: fn}, say}], the step control's last. */
+function keyBindings(entry) {
+  const own = entry.live?.keys?.() ?? [];
+  if (!entry.live || !entry.timeAxis || !control) return own;
+  const taken = new Set(own.flatMap((b) => Object.keys(b.map)));
+  const free = (...keys) => keys.every((k) => !taken.has(k));
+  const pair = [["ArrowLeft", "ArrowRight", "arrow keys"], ["[", "]", "[ and ]"]].find(([a, b]) => free(a, b, "Home", "End"));
+  if (!pair) return own;
+  const [back, on, name] = pair;
+  const stride = () => Math.max(1, Math.round(control.max / 100));
+  const to = (n) => () => {
+    control.pause();
+    setStep(Math.max(0, Math.min(n(), control.max)));
+  };
+  const map = { [back]: to(() => step - stride()), [on]: to(() => step + stride()), Home: to(() => 0), End: to(() => control.max) };
+  if (back === "ArrowLeft" && free("ArrowUp", "ArrowDown")) Object.assign(map, { ArrowDown: map[back], ArrowUp: map[on] });
+  return [...own, { map, say: `${name} move the training step, Home and End to its first and last` }];
+}
+
+function showKeys(entry) {
+  if (!entry.keyHelp) return;
+  const says = keyBindings(entry).map((b) => b.say);
+  entry.keyHelp.textContent = says.length ? `Keys: ${says.join("; ")}.` : "";
+}
+
+function onKey(entry, ev) {
+  if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.target.closest?.("input, select, textarea, [contenteditable]")) return;
+  const binding = keyBindings(entry).find((b) => Object.hasOwn(b.map, ev.key));
+  if (!binding) return;
+  ev.preventDefault(); // the scene's key: the page does not scroll
+  binding.map[ev.key]();
+}
+
 let litLine = null;
 function lightElements(line) {
   if (line === litLine) return;
@@ -336,9 +376,13 @@ function init() {
     for (const e of entries) setState(e, "fallback");
     return;
   }
-  for (const e of entries) {
+  for (const [i, e] of entries.entries()) {
     e.fig.classList.add("mg-can-render");
     setState(e, "idle");
+    e.keyHelp = Object.assign(document.createElement("p"), { className: "mg-scene-keys", id: `mg-scene-keys-${i}` });
+    e.stage.append(e.keyHelp);
+    e.stage.setAttribute("aria-describedby", e.keyHelp.id);
+    e.stage.addEventListener("keydown", (ev) => onKey(e, ev));
   }
   const first = entries.find((e) => e.timeAxis);
   if (first) {

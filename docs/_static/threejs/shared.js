@@ -170,6 +170,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
   observer.observe(box);
   resize();
 
+  const keyBindings = []; // [{map: {key: fn}, say}]: what the focused scene does with keys (scenes.js listens)
   const elements = new Map(); // element id -> its handles (buttons over the canvas)
   let linkTo = () => {};
   let selected = null; // the element the reader selected: its handles are pressed
@@ -270,6 +271,9 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     onDispose: (fn) => cleanups.push(fn),
     onBeforeRender: (fn) => beforeRender.push(fn),
     onHighlight: (fn) => highlighters.push(fn),
+    /** Keys the focused scene answers: {key: fn} (KeyboardEvent.key names), and what they do, said in a few words
+     *  for the scene's one-sentence key help. */
+    keys: (map, say) => keyBindings.push({ map, say }),
     /** Drawn shapes labels must not cover: fn() -> [{at, radius, owner}] in world units, read at each render. */
     addShapes: (fn) => shapes.push(fn),
     /** Drawn lines labels must not cross: fn() -> [[a, b], ...] world points, read at each render. */
@@ -281,7 +285,7 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
     link: (id, how) => linkTo(id, how),
     /** The handle for what a scene returns to the loader. */
     handle: (extra) => ({
-      canvas: renderer.domElement, dispose, highlight, select, setStep() {},
+      canvas: renderer.domElement, dispose, highlight, select, setStep() {}, keys: () => keyBindings,
       elements: () => [...elements.keys()], link: (fn) => { linkTo = fn; },
       memory: () => ({ ...renderer.info.memory }),
       /** Every drawn line's segments on screen (page coordinates [x1, y1, x2, y2]): for the tests. */
@@ -337,10 +341,11 @@ function drawnLines(scene, camera, edge) {
   return out;
 }
 
-/** Orbit the camera around `target`: drag with a mouse, or arrow keys and +/- on the focused stage. A finger
+/** Orbit the camera around `target`: drag with a mouse, or arrow keys and +/- on the focused scene. A finger
  *  scrolls the page as it does anywhere else; it turns the scene only in turn mode (the "Turn" button), and
- *  "Reset view" puts the camera back. The returned state's `place()` applies a changed target, base distance
- *  (`base`), radius or angles; a scene may replace its `reset()`. */
+ *  "Reset view" puts the camera back. The view's angles and distance are in the stage's data-view (a state for
+ *  the tests). The returned state's `place()` applies a changed target, base distance (`base`), radius or angles;
+ *  a scene may replace its `reset()`. */
 export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 0.6, phi = 1.1 } = {}) {
   const { camera, stage, requestRender } = view;
   const state = { radius, theta, phi, target, base: radius, turning: false };
@@ -350,6 +355,7 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
     state.radius = Math.min(Math.max(state.radius, state.base * 0.4), state.base * 3);
     camera.position.setFromSphericalCoords(state.radius, state.phi, state.theta).add(state.target);
     camera.lookAt(state.target);
+    stage.dataset.view = [state.theta, state.phi, state.radius].map((v) => v.toFixed(3)).join(" ");
     requestRender();
   };
   state.reset = () => {
@@ -372,17 +378,14 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
     place();
   };
   const up = () => { drag = null; };
-  const key = (e) => {
-    const moves = { ArrowLeft: [0.1, 0, 1], ArrowRight: [-0.1, 0, 1], ArrowUp: [0, -0.1, 1], ArrowDown: [0, 0.1, 1],
-      "+": [0, 0, 0.9], "=": [0, 0, 0.9], "-": [0, 0, 1.1] };
-    const m = moves[e.key];
-    if (!m || e.target !== stage) return;
-    e.preventDefault();
-    state.theta += m[0];
-    state.phi += m[1];
-    state.radius *= m[2];
+  const by = (theta, phi, zoom) => () => {
+    state.theta += theta;
+    state.phi += phi;
+    state.radius *= zoom;
     place();
   };
+  view.keys({ ArrowLeft: by(0.1, 0, 1), ArrowRight: by(-0.1, 0, 1), ArrowUp: by(0, -0.1, 1), ArrowDown: by(0, 0.1, 1),
+    "+": by(0, 0, 0.9), "=": by(0, 0, 0.9), "-": by(0, 0, 1.1) }, "arrow keys turn the view, + and − zoom");
   const bar = stage.closest("figure")?.querySelector(".mg-scene-options") ?? stage;
   const turn = button(bar, "Turn", () => {
     state.turning = !state.turning;
@@ -396,14 +399,13 @@ export function orbit(view, { target = new THREE.Vector3(), radius = 4, theta = 
   stage.addEventListener("pointermove", move);
   stage.addEventListener("pointerup", up);
   stage.addEventListener("pointercancel", up);
-  stage.addEventListener("keydown", key);
   view.onDispose(() => {
     stage.removeEventListener("pointerdown", down);
     stage.removeEventListener("pointermove", move);
     stage.removeEventListener("pointerup", up);
     stage.removeEventListener("pointercancel", up);
-    stage.removeEventListener("keydown", key);
     stage.classList.remove("mg-turning");
+    delete stage.dataset.view;
     turn.remove();
     reset.remove();
   });
