@@ -632,6 +632,14 @@ def test_a_selected_element_keeps_its_lines_lit_and_shows_them(server, webgl_bro
     page.context.close()
 
 
+def swipe(cdp, x, y, dy, moves=8):
+    """One finger from (x, y) dy px down (up if negative), in real touch events through the compositor."""
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, moves + 1):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y + dy * k / moves}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
 def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
     """One finger, vertically, over the middle of each scene (real touch events through the compositor, which
     honours touch-action): the page scrolls."""
@@ -648,10 +656,7 @@ def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
         box = stage.bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         before = page.evaluate("scrollY")
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
-        for k in range(1, 9):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - 15 * k}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        swipe(cdp, x, y, -120)
         try:  # the compositor scrolls the page: wait for it, however slow (a stuck page never gets there)
             page.wait_for_function("y => scrollY >= y", arg=before + 60, timeout=10_000)
         except PlaywrightTimeout:
@@ -931,4 +936,49 @@ def test_keys_on_a_focused_scene_do_what_a_pointer_does(server, webgl_browser, w
         page.keyboard.press(key)
     assert stage.get_attribute("data-view") == view and chosen.input_value() == "1"
     assert errors + errors_2d + errors_model == []
+    page.context.close()
+
+
+UNDER_PILL = """() => {  // what the reader sees under Furo's "Back to top": text and controls it covers
+  const pill = document.querySelector(".back-to-top"), box = pill.getBoundingClientRect();
+  const under = (r) => r.width && r.height && r.left < box.right - 1 && box.left < r.right - 1 &&
+    r.top < box.bottom - 1 && box.top < r.bottom - 1;
+  const shown = (el, r) => {  // el is what is painted there (not something scrolled under the header)
+    const x = (Math.max(r.left, box.left) + Math.min(r.right, box.right)) / 2;
+    const y = (Math.max(r.top, box.top) + Math.min(r.bottom, box.bottom)) / 2;
+    const top = document.elementsFromPoint(x, y).find((e) => !pill.contains(e));
+    return Boolean(top) && (top === el || el.contains(top) || top.contains(el));
+  };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.data.trim() || pill.contains(n)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    for (const r of range.getClientRects()) {
+      if (under(r) && shown(n.parentElement, r)) out.push(`text ${n.data.trim().slice(0, 30)}`);
+    }
+  }
+  for (const el of document.querySelectorAll("a, button, input, select, textarea, summary, label, [tabindex]")) {
+    const r = el.getBoundingClientRect();
+    if (!pill.contains(el) && under(r) && shown(el, r)) out.push(el.outerHTML.slice(0, 60));
+  }
+  return out;
+}"""
+
+
+def test_back_to_top_covers_nothing_on_a_phone(server, webgl_browser):
+    """On a long page at 390 px (touch): swipe down a long way, then back up a little: Furo's "Back to top" shows
+    (a link that says so) and covers no text and no control."""
+    page, errors = reader(webgl_browser, 390, f"{server}/sections/training.html")
+    cdp = page.context.new_cdp_session(page)
+    for _ in range(2):
+        swipe(cdp, 195, 700, -600)  # a finger up: the page scrolls down
+    page.wait_for_function(STILL, polling="raf", timeout=30_000)
+    assert page.evaluate("scrollY") > 1500
+    swipe(cdp, 195, 300, 150)  # and back a little
+    page.get_by_role("link", name="Back to top").wait_for(state="visible", timeout=10_000)
+    page.wait_for_function(STILL, polling="raf", timeout=30_000)
+    assert page.evaluate(UNDER_PILL) == []
+    assert errors == []
     page.context.close()
