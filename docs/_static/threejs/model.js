@@ -126,7 +126,9 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   const ROW_GAP = narrow ? 4 : 16; // cells under a row of stages: room for its vectors' names where they are shown
   const [wide, high] = [Math.max(stage.clientWidth, 1), Math.max(stage.clientHeight - 40, 1)]; // the canvas's, about
   const titleSizes = stages.map((st) => view.measure(st.title, TITLE));
-  const band = Math.max(...titleSizes.map((r) => r.height)) + 8; // px: a row's titles, over its top
+  const nameHigh = view.measure(stages[0].blocks[0].name, "mg-element").height + 2; // a block's name, over it
+  const titleBand = Math.max(...titleSizes.map((r) => r.height)) + 8;
+  const band = titleBand + (narrow ? 0 : nameHigh); // px over a row: its titles, over its blocks' names if shown
   const widthOf = (rows) => Math.max(...rows.map((r) => r.reduce((sum, e) => sum + e.width + STAGE_GAP, -STAGE_GAP)));
   const pxPerCell = (rows) => {
     const h = rows.reduce((sum, r) => sum + Math.max(...r.map((e) => e.height)) + ROW_GAP, 0);
@@ -234,8 +236,11 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   });
   // Each stage's title (on two lines, scenes.css) over its stage, above its row's top: in the first band up where it
   // covers no other label (nor any frame), moved sideways by up to three quarters of its width, or in a band higher.
-  const titleSpots = (w, h) => [0, 1, 2, 3].flatMap((band) =>
-    [0, -0.25, 0.25, -0.5, 0.5, -0.75, 0.75].map((shift) => [-w / 2 + shift * w, -(band + 1) * (h + 2) - 2]));
+  const titleSpots = (w, h) => { // over the blocks' names where they are shown (on a phone, in a stage's view only)
+    const lift = narrow && current === 0 ? 0 : nameHigh;
+    return [1, 2, 3, 4].flatMap((up) =>
+      [0, -0.25, 0.25, -0.5, 0.5, -0.75, 0.75].map((shift) => [-w / 2 + shift * w, -lift - up * (h + 2) - 2]));
+  };
   const stageTitles = stages.map((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
     const top = Math.max(...blocks.filter((b) => extents[b.stage].row === extents[s].row).map((b) => b.top)); // its row's
@@ -274,7 +279,7 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   let flight = 0;
   function go(s) {
     current = Math.max(0, Math.min(stops.length - 1, s));
-    const { target, distance } = fit(stops[current].box, current ? 1.5 * band : 0); // a stage's title over it
+    const { target, distance } = fit(stops[current].box, current ? 1.5 * titleBand + nameHigh : 0); // its title too
     const from = { target: orbitState.target.clone(), radius: orbitState.radius, theta: orbitState.theta, phi: orbitState.phi };
     const to = { theta: current ? 0.18 : 0, phi: current ? 1.4 : Math.PI / 2 };
     cancelAnimationFrame(flight);
