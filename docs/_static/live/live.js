@@ -105,9 +105,14 @@ function setUp(panel) {
 
   function say(text) { status.textContent = text; }
 
-  function showError(error) {
+  let shownField = null; // the field the error box names, if it names one
+
+  /** The error of an action (or the check of a field the reader left, `leaving`: shown beside it the same way,
+   *  without moving the page or the status). */
+  function showError(error, leaving = false) {
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
     confirmBox.hidden = true;
+    shownField = null;
     if (!error) { errorBox.hidden = true; errorBox.textContent = ""; return; }
     if (error instanceof ConfirmNeeded) {
       $('[data-live="confirm-text"]').textContent = `${labelOf(error.field)}: ${error.message}. Train it anyway?`;
@@ -121,10 +126,12 @@ function setUp(panel) {
       if (field.closest(".mg-live-more")) more.open = true;
       // the message goes beside its field, which may be far from the button pressed; the field comes into view
       (field.closest(".mg-live-field, .mg-live-controls") ?? field.parentElement).append(errorBox);
-      field.scrollIntoView({ block: "center", behavior: "instant" });
+      if (!leaving) field.scrollIntoView({ block: "center", behavior: "instant" });
+      shownField = error.field;
     } else errorHome.after(errorBox);
     errorBox.textContent = field ? `${labelOf(error.field)}: ${error.message}` : error.message;
     errorBox.hidden = false;
+    if (leaving) return;
     say(error.field === "learning-rate" && error.message.startsWith("Training stopped") ? error.message
       : error.field === "steps" ? error.message
         : field ? "Nothing ran: fix the setting and try again." : "The run stopped with an error.");
@@ -174,14 +181,14 @@ function setUp(panel) {
 
   /** Before the runtime loads: the default model's plan the page was built with (data-estimate: the benchmark's
    *  figures, from live.plan), for the engine and --steps in the form; the reader's measured speed where known.
-   *  A changed model or documents: the default's figures, said to be the default's, until Run checks the new. */
+   *  A changed model or documents: the default's figures, said to be the default's, until Python checks the new. */
   const shipped = JSON.parse(estimate.dataset.estimate);
   function estimateBeforeLoad() {
     const values = settings();
     const base = shipped.engines[values.engine] ?? Object.values(shipped.engines)[0];
     const steps = Number(values.steps.trim());
     if (!Number.isInteger(steps) || steps < 1) {
-      estimate.textContent = "--steps: Run checks it, and the model's size and time, before it trains.";
+      estimate.textContent = "--steps: Python checks it, and the model's size and time, once you leave the field.";
       return;
     }
     const reshaped = shipped.shape.filter((name) => form.elements[name].value.trim() !== form.elements[name].dataset.default);
@@ -189,20 +196,41 @@ function setUp(panel) {
     if (reshaped.length || documents()) {
       estimate.textContent = `The original's model on names.txt: ${estimate.textContent} ` +
         `${[...reshaped.map((n) => `--${n}`), ...(documents() ? ["the documents"] : [])].join(", ")} changed: ` +
-        "Run checks that model's size and time before it trains.";
+        "Python checks that model's size and time once you leave the field.";
     }
   }
 
+  /** Python's check of the settings and documents (live.plan, as Run does) after each edit: a field the reader
+   *  leaves (`leaving`) gets its message beside it; an edit clears a message its field no longer earns. Before
+   *  the runtime has loaded, the first field the reader leaves loads it (the Run needs it anyway). */
   let planning = 0;
-  async function replan() {
+  const PLANNED = new Set([...form.querySelectorAll(".mg-live-settings [name], .mg-live-docs [name]")]
+    .map((field) => field.name)); // the fields live.plan checks (the Generate temperature has its own check)
+  async function replan(leaving = false) {
     if (run.exists) return;
-    if (!run.rt.loaded) { estimateBeforeLoad(); return; }
+    if (!run.rt.ready) {
+      estimateBeforeLoad();
+      if (leaving && !run.rt.loaded) {
+        run.act(() => run.ensureRuntime()).then(() => {
+          if (!run.rt.ready) return;
+          if (run.state === "idle") say("Python is loaded: it checks each setting as you leave its field.");
+          replan(true);
+        });
+      }
+      return;
+    }
     const mine = ++planning;
     try {
       const p = await run.rt.call("live.plan", [settings(), ...(documents()?.args ?? [])], documents()?.bytes);
-      if (mine === planning) { showEstimate(p); showReport(p.dataset_report); }
+      if (mine !== planning) return;
+      showEstimate(p);
+      showReport(p.dataset_report);
+      if (PLANNED.has(shownField)) showError(null);
     } catch (e) {
-      if (mine === planning) estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+      if (mine !== planning || !e.field) return;
+      estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+      if (leaving || e.field === shownField) showError(e, true); // typing keeps the message of its own field
+      else if (PLANNED.has(shownField)) showError(null); // fixed here, wrong elsewhere: said when that is left
     }
   }
 
@@ -352,9 +380,14 @@ function setUp(panel) {
   });
   let replanTimer = 0;
   form.addEventListener("input", (event) => {
-    if (event.target === temperature || event.target === range) return;
+    if (!PLANNED.has(event.target.name) || event.target === upload) return;
     clearTimeout(replanTimer);
     replanTimer = setTimeout(replan, 300);
+  });
+  form.addEventListener("change", (event) => { // the reader left a field (or chose an engine)
+    if (!PLANNED.has(event.target.name) || event.target === upload || event.target.readOnly) return;
+    clearTimeout(replanTimer);
+    replan(event.target.type !== "select-one"); // the engine is one of the page's: nothing to check before a load
   });
   range.addEventListener("input", () => { temperature.value = range.value; });
   temperature.addEventListener("input", () => {
@@ -370,7 +403,7 @@ function setUp(panel) {
       uploaded = { name: file.name, bytes }; // lines there freezes the page for seconds); Python says why, at Run
       form.elements.documents.value = "";
       docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes (not shown: over the cap).`;
-      return replan();
+      return replan(true);
     }
     try {
       // ignoreBOM keeps a leading byte-order mark as a character, as the original's open().read() does
@@ -382,7 +415,7 @@ function setUp(panel) {
       form.elements.documents.value = "";
       docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes (not shown: not UTF-8).`;
     }
-    replan();
+    replan(true);
   });
   form.elements.documents.addEventListener("input", () => {
     if (uploaded) docsInfo.textContent = "";
