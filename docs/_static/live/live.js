@@ -1,6 +1,6 @@
 // The live page: the form, the buttons and the transcript, showing the reader's run (run.js) as it trains.
 // What to do is decided in Python (microgpt/live.py); this file only asks and shows.
-import { liveRun, ConfirmNeeded } from "./run.js";
+import { liveRun, ConfirmNeeded, mb } from "./run.js";
 import { drawCurves } from "./curves.js";
 
 const panel = document.querySelector(".mg-live");
@@ -200,37 +200,78 @@ function setUp(panel) {
     }
   }
 
+  /** The runtime, loaded in the background for the checks: no button waits for it (a Run pressed meanwhile waits
+   *  for the same load, and shows it as its own); its progress shows while no action does. */
+  function loadToCheck() {
+    const quiet = () => !acting();
+    run.rt.load((loaded, total, active) => whenReleased(() => {
+      if (!quiet() || run.rt.ready) return;
+      progress.hidden = false;
+      progress.max = total;
+      progress.value = loaded;
+      say(active ? `Downloading the Python runtime and the port: ${mb(loaded)} of ${mb(total)} MB, to check your ` +
+        "settings (Run needs it too)…" : `Starting Python (${mb(loaded)} MB downloaded)…`);
+    })).then(() => whenReleased(() => {
+      if (!quiet()) return;
+      progress.hidden = true;
+      say("Python is loaded: it checks each setting as you leave its field.");
+      replan(true);
+    }), (error) => whenReleased(() => {
+      if (!quiet()) return;
+      progress.hidden = true;
+      showError(error, true);
+      say("Python could not load here: nothing can run.");
+    }));
+  }
+
+  // A field's check may answer while the reader presses a button (leaving the field is the press's first half): a
+  // message or a progress bar shown then would move the button from under the pointer, and the press would be
+  // lost. What the checks show waits for the press to end.
+  let pressing = 0; // the timer that ends a press whose release never came (the pointer left the window)
+  const held = [];
+  function released() {
+    if (!pressing) return;
+    clearTimeout(pressing);
+    pressing = 0;
+    setTimeout(() => { for (const show of held.splice(0)) show(); }); // after the click the release makes
+  }
+  addEventListener("mousedown", () => { clearTimeout(pressing); pressing = setTimeout(released, 2000); }, true);
+  addEventListener("mouseup", released, true);
+  function whenReleased(show) {
+    if (pressing) held.push(show);
+    else show();
+  }
+
+  let planning = 0;
+  const acting = () => run.exists || run.state === "running" || run.state === "loading"; // an action speaks now
+  const PLANNED = new Set([...form.querySelectorAll(".mg-live-settings [name], .mg-live-docs [name]")]
+    .map((field) => field.name)); // the fields live.plan checks (the Generate temperature has its own check)
   /** Python's check of the settings and documents (live.plan, as Run does) after each edit: a field the reader
    *  leaves (`leaving`) gets its message beside it; an edit clears a message its field no longer earns. Before
    *  the runtime has loaded, the first field the reader leaves loads it (the Run needs it anyway). */
-  let planning = 0;
-  const PLANNED = new Set([...form.querySelectorAll(".mg-live-settings [name], .mg-live-docs [name]")]
-    .map((field) => field.name)); // the fields live.plan checks (the Generate temperature has its own check)
   async function replan(leaving = false) {
     if (run.exists) return;
     if (!run.rt.ready) {
-      estimateBeforeLoad();
-      if (leaving && !run.rt.loaded) {
-        run.act(() => run.ensureRuntime()).then(() => {
-          if (!run.rt.ready) return;
-          if (run.state === "idle") say("Python is loaded: it checks each setting as you leave its field.");
-          replan(true);
-        });
-      }
+      whenReleased(estimateBeforeLoad);
+      if (leaving && !run.rt.loaded) loadToCheck();
       return;
     }
     const mine = ++planning;
     try {
       const p = await run.rt.call("live.plan", [settings(), ...(documents()?.args ?? [])], documents()?.bytes);
-      if (mine !== planning) return;
-      showEstimate(p);
-      showReport(p.dataset_report);
-      if (PLANNED.has(shownField)) showError(null);
+      whenReleased(() => {
+        if (mine !== planning || acting()) return;
+        showEstimate(p);
+        showReport(p.dataset_report);
+        if (PLANNED.has(shownField)) showError(null);
+      });
     } catch (e) {
-      if (mine !== planning || !e.field) return;
-      estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
-      if (leaving || e.field === shownField) showError(e, true); // typing keeps the message of its own field
-      else if (PLANNED.has(shownField)) showError(null); // fixed here, wrong elsewhere: said when that is left
+      whenReleased(() => {
+        if (mine !== planning || acting() || !e.field) return;
+        estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+        if (leaving || e.field === shownField) showError(e, true); // typing keeps the message of its own field
+        else if (PLANNED.has(shownField)) showError(null); // fixed here, wrong elsewhere: said when that is left
+      });
     }
   }
 
