@@ -10,7 +10,7 @@ import pytest
 
 from microgpt import limits
 from microgpt.cli import main
-from microgpt.form import MAX_DOCUMENTS_BYTES
+from microgpt.form import MAX_DOCUMENTS_BYTES, PageError, generate_temperature
 
 LEGS = pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
 DEVICES = pytest.mark.parametrize("device", ["phone", "laptop"])
@@ -517,10 +517,7 @@ def test_a_bad_setting_is_reported_as_the_reader_leaves_its_field(live, device, 
     field = p.locator('[name="n-embd"]')
     page.fill(n_embd=15)
     assert field.get_attribute("aria-invalid") is None  # typing: not judged yet
-    if device == "phone":
-        page.tap(p.locator("#mg-live-n-embd-help"))  # a tap beside the field closes its keyboard
-    else:
-        p.keyboard.press("Tab")
+    leave(page, "#mg-live-n-embd-help")
     p.wait_for_function("el => el.getAttribute('aria-invalid') === 'true'", arg=field.element_handle(),
                         timeout=LOAD_TIMEOUT)
     beside = p.locator('.mg-live-field:has([name="n-embd"]) [data-live="error"]')
@@ -539,6 +536,27 @@ def test_a_bad_setting_is_reported_as_the_reader_leaves_its_field(live, device, 
     page.wait("done", "error")
     assert page.error() == ""
     assert page.transcript() == cli(capsys, names_path, "--steps", "3", "--samples", "2", *SMALL_ARGS)
+    # Generate's temperature, with the run there: the same, beside its own field
+    temperature = p.locator('[name="generate-temperature"]')
+    temperature.fill("0")
+    leave(page, "#mg-live-generate-help")
+    p.wait_for_function("el => el.getAttribute('aria-invalid') === 'true'", arg=temperature.element_handle(),
+                        timeout=10_000)
+    with pytest.raises(PageError) as bad:
+        generate_temperature("0")
+    assert p.locator('.mg-live-controls:has([name="generate-temperature"]) [data-live="error"]').text_content() == \
+        f"Temperature: {bad.value}"
+    temperature.fill("0.5")
+    p.wait_for_function("el => !el.hasAttribute('aria-invalid')", arg=temperature.element_handle(), timeout=10_000)
+    assert page.error() == "" and page.state() == "done"
+
+
+def leave(page, beside):
+    """The reader leaves the focused field: Tab on a laptop; on a phone, a tap beside it (closing its keyboard)."""
+    if page.device == "phone":
+        page.tap(page.page.locator(beside))
+    else:
+        page.page.keyboard.press("Tab")
 
 
 def test_the_bar_says_your_run_once(live):

@@ -216,6 +216,7 @@ function setUp(panel) {
       progress.hidden = true;
       say("Python is loaded: it checks each setting as you leave its field.");
       replan(true);
+      checkTemperature(true);
     }), (error) => whenReleased(() => {
       if (!quiet()) return;
       progress.hidden = true;
@@ -272,6 +273,22 @@ function setUp(panel) {
         if (leaving || e.field === shownField) showError(e, true); // typing keeps the message of its own field
         else if (PLANNED.has(shownField)) showError(null); // fixed here, wrong elsewhere: said when that is left
       });
+    }
+  }
+
+  /** Generate's temperature, checked by Python as Generate checks it (live.check_temperature) when the reader
+   *  leaves the field (`leaving`), and again as they fix it; a run may exist (Generate samples from it). */
+  async function checkTemperature(leaving) {
+    if (!run.rt.ready) {
+      if (leaving && !run.rt.loaded) loadToCheck();
+      return;
+    }
+    const busy = () => run.state === "running" || run.state === "loading";
+    try {
+      await run.rt.call("live.check_temperature", [temperature.value]);
+      whenReleased(() => { if (!busy() && shownField === "generate-temperature") showError(null); });
+    } catch (e) {
+      whenReleased(() => { if (!busy() && e.field && (leaving || e.field === shownField)) showError(e, true); });
     }
   }
 
@@ -426,14 +443,21 @@ function setUp(panel) {
     replanTimer = setTimeout(replan, 300);
   });
   form.addEventListener("change", (event) => { // the reader left a field (or chose an engine)
+    if (event.target === temperature) { checkTemperature(true); return; }
     if (!PLANNED.has(event.target.name) || event.target === upload || event.target.readOnly) return;
     clearTimeout(replanTimer);
     replan(event.target.type !== "select-one"); // the engine is one of the page's: nothing to check before a load
   });
-  range.addEventListener("input", () => { temperature.value = range.value; });
+  let temperatureTimer = 0;
+  const recheckTemperature = () => { // only to clear its message once fixed: a new one waits for the field's end
+    clearTimeout(temperatureTimer);
+    if (shownField === "generate-temperature") temperatureTimer = setTimeout(() => checkTemperature(false), 300);
+  };
+  range.addEventListener("input", () => { temperature.value = range.value; recheckTemperature(); });
   temperature.addEventListener("input", () => {
     const t = Number(temperature.value);
     if (Number.isFinite(t)) range.value = String(t);
+    recheckTemperature();
   });
   upload.addEventListener("change", async () => {
     const file = upload.files[0];

@@ -154,9 +154,10 @@ def visit_live_html(self, node):
   data-max-temperature="{MAX_GENERATE_TEMPERATURE:g}">
 <h2 id="mg-live-title" class="mg-live-title">Run it here</h2>
 <p class="mg-live-download">The first button you press, or the first field you type in and leave (or a file you
-upload), downloads the Python runtime and this port, <strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>,
-then cached); nothing before. Python then checks each setting as you leave its field, as Run does. It runs in a
-background thread of this page and sends nothing anywhere.</p>
+upload), downloads the Python runtime and this port, <strong>{size:.1f} MB</strong>
+(<span data-live="files">{len(runtime["files"])} files</span>, then cached); nothing before. Python then checks
+each setting as you leave its field, as Run does. It runs in a background thread of this page and sends nothing
+anywhere.</p>
 <p class="mg-live-file" id="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs
 the site served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
