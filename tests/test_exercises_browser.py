@@ -164,7 +164,7 @@ def test_code_typed_before_the_editor_is_ready_is_kept(reader, width):
     field.scroll_into_view_if_needed()
     field.tap() if width == "390" else field.click()
     r.page.keyboard.press("Control+End")
-    r.page.keyboard.type("softmax = None  # typed at once", delay=30)
+    r.page.keyboard.type("softmax = None  # typed at once", delay=100)  # 3 s: the editor arrives mid-typing
     r.page.wait_for_function("el => el.dataset.editorState === 'ready'", arg=box.element_handle())
     code = box.locator(".cm-editor [data-exercise-answer]")
     assert code.count() == 1 and box.locator("textarea").count() == 0
