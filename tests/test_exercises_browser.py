@@ -50,8 +50,13 @@ class Reader:
         box = self.exercise(exercise_id)
         field = box.locator("[data-exercise-answer]")
         field.scroll_into_view_if_needed()
-        if box.get_attribute("data-exercise-kind") == "experiment":
+        kind = box.get_attribute("data-exercise-kind")
+        if kind == "experiment":
             field.select_option(str(answer))
+        elif kind == "code" and box.get_attribute("data-editor-state") != "ready":
+            field.focus()  # the code editor takes the field's place: type into it once it is there, not before
+            self.page.wait_for_function("el => el.dataset.editorState === 'ready'", arg=box.element_handle())
+            box.locator("[data-exercise-answer]").fill(str(answer))
         else:
             field.fill(str(answer))
         box.get_by_role("button", name="Check").click()
@@ -95,12 +100,15 @@ def work_through(r, exercise_id):
 
 
 @pytest.mark.parametrize("width", ["390", "1440"])
-def test_a_sample_of_every_kind_on_every_page(reader, width):
+def test_a_sample_of_every_kind_on_every_page(reader, width, site):
     r = reader(width)
+    first = True
     for page, exercise_id in SAMPLE.items():
         if width == "390" and page not in SMALL_SAMPLE:
             continue
         r.open(f"sections/{page}.html")
+        announced = first and first_check_announced(r, exercise_id, site)  # what the first Check downloads
+        first = False
         count = r.page.locator("[data-exercise]").count()
         assert count == len(exercises.by_page(page)) >= 3, page
         box = r.exercise(exercise_id)
@@ -108,6 +116,8 @@ def test_a_sample_of_every_kind_on_every_page(reader, width):
         if width == "390":  # nothing wider than the screen
             assert r.page.evaluate("document.documentElement.scrollWidth") <= 390
         work_through(r, exercise_id)
+        if announced:
+            announced()
         if box.get_attribute("data-exercise-kind") == "code":  # the code editor took the textarea's place
             assert box.locator(".cm-editor [data-exercise-answer]").count() == 1
             assert box.locator("textarea").count() == 0
@@ -115,6 +125,53 @@ def test_a_sample_of_every_kind_on_every_page(reader, width):
         r.open("sections/preamble.html")
         result, text = r.answer("preamble-seed", "about the same")
         assert result in ("right", "wrong") and re.search(r"mean loss was \d\.\d{3} .* and \d\.\d{3} with seed", text)
+
+
+def first_check_announced(r, exercise_id, site):
+    """Before the first Check, the note beside it gives the runtime's size, which is the files the site ships; the
+    check to make after it: Check showed the download as it went, and the note went once Python was loaded."""
+    runtime = json.loads((site / "_static/live/runtime.json").read_text())
+    assert sum((site / "_static/live" / name).stat().st_size for name in runtime["files"]) == runtime["total_bytes"]
+    box = r.exercise(exercise_id)
+    note = box.locator("[data-exercise-download]")
+    note.scroll_into_view_if_needed()
+    assert note.is_visible() and int(note.get_attribute("data-bytes")) == runtime["total_bytes"]
+    assert f"a {runtime['total_bytes'] / 1e6:.1f} MB download" in note.text_content()
+    assert "later Checks and pages" in note.text_content()
+    assert box.get_by_role("button", name="Check").get_attribute("aria-describedby") == note.get_attribute("id")
+    r.page.evaluate("""el => { window.said = []; new MutationObserver(() => said.push(el.textContent))
+      .observe(el, {childList: true, subtree: true}); }""", box.locator("[data-exercise-result]").element_handle())
+
+    def after():
+        said = r.page.evaluate("said")
+        assert any(re.fullmatch(rf"Downloading the Python runtime that checks answers: \d+\.\d of "
+                                rf"{runtime['total_bytes'] / 1e6:.1f} MB…", t) for t in said), said
+        assert not note.is_visible()
+
+    return after
+
+
+@pytest.mark.parametrize("width", ["390", "1440"])
+def test_code_typed_before_the_editor_is_ready_is_kept(reader, width):
+    """On a slowed page (a phone's CPU), a reader taps the code box and types at once, while the code editor is still
+    loading: what was typed, where it was typed, is in the editor once it takes the box's place, with the focus."""
+    r = reader(width)
+    r.context.new_cdp_session(r.page).send("Emulation.setCPUThrottlingRate", {"rate": 6})
+    r.open("sections/model.html")
+    box = r.page.locator('[data-exercise-kind="code"]').first
+    field = box.locator("textarea[data-exercise-answer]")
+    starter = field.input_value()
+    field.scroll_into_view_if_needed()
+    field.tap() if width == "390" else field.click()
+    r.page.keyboard.press("Control+End")
+    r.page.keyboard.type("softmax = None  # typed at once", delay=100)  # 3 s: the editor arrives mid-typing
+    r.page.wait_for_function("el => el.dataset.editorState === 'ready'", arg=box.element_handle())
+    code = box.locator(".cm-editor [data-exercise-answer]")
+    assert code.count() == 1 and box.locator("textarea").count() == 0
+    assert code.inner_text() == starter + "softmax = None  # typed at once"  # (a line of the editor per line)
+    assert r.page.evaluate("() => document.activeElement.closest('.cm-editor') !== null")  # still typing there
+    r.page.keyboard.type("!")
+    assert code.inner_text().rstrip().endswith("# typed at once!")
 
 
 def test_hints_solution_and_progress_survive_a_reload_export_import_and_reset(reader, tmp_path):

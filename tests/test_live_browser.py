@@ -10,7 +10,7 @@ import pytest
 
 from microgpt import limits
 from microgpt.cli import main
-from microgpt.form import MAX_DOCUMENTS_BYTES
+from microgpt.form import MAX_DOCUMENTS_BYTES, PageError, generate_temperature
 
 LEGS = pytest.mark.parametrize("webgl", [True, False], ids=["webgl", "no-webgl"])
 DEVICES = pytest.mark.parametrize("device", ["phone", "laptop"])
@@ -451,7 +451,7 @@ def test_every_disabled_control_says_why_and_a_restored_run_goes_on(live, device
     and the restored run trains on (Resume) within its horizon."""
     page = live(device=device)
     assert page.page.evaluate(DISABLED_WITHOUT_A_WORD, page.panel.element_handle()) == []  # Resume, Reset: no run
-    page.fill(steps=300, samples=0, **SMALL)
+    page.fill(steps=300, samples=0, engine="scalar")  # the original's model on its Value graph: Stop finds it training
     page.press("Train 100 steps")
     page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step   20')",
                                 timeout=LOAD_TIMEOUT)
@@ -475,28 +475,88 @@ def test_every_disabled_control_says_why_and_a_restored_run_goes_on(live, device
     assert page.page.evaluate(DISABLED_WITHOUT_A_WORD, page.panel.element_handle()) == []
 
 
-def test_the_estimate_before_the_runtime_loads(live):
-    """Before any download: the estimate follows --steps and the engine from the figures the page was built with
-    (live.plan's), and says when a changed model is not the one it describes; nothing of the runtime loads."""
+def estimate_text(form: dict) -> str:
+    """The estimate live.js shows for live.plan(form), at the benchmark's speed (a browser with none measured)."""
     from microgpt.live import plan
     from microgpt.sphinxext.live import BENCH_BROWSER, duration
 
+    p = plan(form)
+    return (f"{p['num_params']:,} parameters; about {round(p['browser_seconds_per_step'] * 1000)} ms a step "
+            f"{BENCH_BROWSER} the {p['engine']} engine): "
+            f"{p['num_steps']:,} steps in about {duration(p['num_steps'] * p['browser_seconds_per_step'])}.")
+
+
+def test_the_estimate_before_the_runtime_loads(live):
+    """Before any download: the estimate follows the engine and --steps as the reader types, from the figures the
+    page was built with (live.plan's); the first field the reader leaves loads the runtime, and the estimate is
+    then Python's, for the model in the form."""
     page = live()
     requests = []
     page.page.on("request", lambda r: requests.append(r.url))
     estimate = page.page.locator('[data-live="estimate"]')
-    for engine, steps in (("floats", 250), ("scalar", 40)):
-        page.fill(steps=steps, engine=engine)
-        p = plan({"engine": engine})
-        text = (f"{p['num_params']:,} parameters; about {round(p['browser_seconds_per_step'] * 1000)} ms a step "
-                f"{BENCH_BROWSER} the {engine} engine): "
-                f"{steps:,} steps in about {duration(steps * p['browser_seconds_per_step'])}.")
-        page.page.wait_for_function("([el, t]) => el.textContent === t", arg=[estimate.element_handle(), text],
-                                    timeout=5000)
-    page.fill(n_layer=2)
-    page.page.wait_for_function("el => el.textContent.includes('--n-layer changed')", arg=estimate.element_handle(),
-                                timeout=5000)
+    page.fill(engine="scalar")  # a choice among the page's engines: nothing to check, nothing loads
+    page.fill(steps=40)  # typed, not left yet
+    page.page.wait_for_function("([el, t]) => el.textContent === t", timeout=5000,
+                                arg=[estimate.element_handle(), estimate_text({"engine": "scalar", "steps": "40"})])
     assert not [u for u in requests if "/vendor/pyodide" in u or "/wheel-" in u]
+    page.fill(n_layer=2)  # --steps left: the runtime loads, and Python plans the new model
+    page.page.wait_for_function("([el, t]) => el.textContent === t", timeout=LOAD_TIMEOUT, arg=[
+        estimate.element_handle(), estimate_text({"engine": "scalar", "steps": "40", "n-layer": "2"})])
+    assert [u for u in requests if "/wheel-" in u] and page.state() == "idle"
+
+
+@DEVICES
+def test_a_bad_setting_is_reported_as_the_reader_leaves_its_field(live, device, capsys, names_path):
+    """A newcomer types a bad --n-embd and leaves the field: Python's message (the one Run gives) is on the field,
+    with nothing pressed (leaving the field loaded the runtime, its progress shown); fixing it clears the message;
+    Run then trains."""
+    page = live(webgl=False, device=device)
+    p = page.page
+    p.evaluate("""() => { const s = document.querySelector('[data-live=status]'); window.said = [];
+      new MutationObserver(() => said.push(s.textContent)).observe(s, {childList: true, subtree: true}); }""")
+    field = p.locator('[name="n-embd"]')
+    page.fill(n_embd=15)
+    assert field.get_attribute("aria-invalid") is None  # typing: not judged yet
+    leave(page, "#mg-live-n-embd-help")
+    p.wait_for_function("el => el.getAttribute('aria-invalid') === 'true'", arg=field.element_handle(),
+                        timeout=LOAD_TIMEOUT)
+    beside = p.locator('.mg-live-field:has([name="n-embd"]) [data-live="error"]')
+    assert beside.is_visible() and beside.text_content() == "--n-embd: 15 is not divisible by n_head=4"
+    assert page.state() == "idle" and page.transcript() == ""
+    said = p.evaluate("said")
+    total = p.evaluate("fetch('_static/live/runtime.json').then(r => r.json()).then(r => r.total_bytes)")
+    assert any(t.startswith("Downloading the Python runtime and the port: ") for t in said), said
+    assert p.evaluate("document.querySelector('[data-live=progress]').max") == total
+    assert page.status() == "Python is loaded: it checks each setting as you leave its field."
+    page.fill(n_embd=16)  # fixed: the message goes while the reader is still in the field
+    p.wait_for_function("el => !el.hasAttribute('aria-invalid')", arg=field.element_handle(), timeout=10_000)
+    assert page.error() == "" and p.locator("[aria-invalid]").count() == 0
+    page.fill(steps=3, samples=2, **SMALL)
+    page.press("Run")
+    page.wait("done", "error")
+    assert page.error() == ""
+    assert page.transcript() == cli(capsys, names_path, "--steps", "3", "--samples", "2", *SMALL_ARGS)
+    # Generate's temperature, with the run there: the same, beside its own field
+    temperature = p.locator('[name="generate-temperature"]')
+    temperature.fill("0")
+    leave(page, "#mg-live-generate-help")
+    p.wait_for_function("el => el.getAttribute('aria-invalid') === 'true'", arg=temperature.element_handle(),
+                        timeout=10_000)
+    with pytest.raises(PageError) as bad:
+        generate_temperature("0")
+    assert p.locator('.mg-live-controls:has([name="generate-temperature"]) [data-live="error"]').text_content() == \
+        f"Temperature: {bad.value}"
+    temperature.fill("0.5")
+    p.wait_for_function("el => !el.hasAttribute('aria-invalid')", arg=temperature.element_handle(), timeout=10_000)
+    assert page.error() == "" and page.state() == "done"
+
+
+def leave(page, beside):
+    """The reader leaves the focused field: Tab on a laptop; on a phone, a tap beside it (closing its keyboard)."""
+    if page.device == "phone":
+        page.tap(page.page.locator(beside))
+    else:
+        page.page.keyboard.press("Tab")
 
 
 def test_the_bar_says_your_run_once(live):

@@ -118,7 +118,13 @@ class Cell {
 
   set state(value) { this.root.dataset.liveState = value; }
 
+  /** The code becomes editable once the editor has loaded (data-editor-state: loading, then ready); until then
+   *  the status says it is opening, and the code is not a field that could take keys and lose them. */
   async edit() {
+    if (!this.opening) {
+      this.root.dataset.editorState = "loading";
+      this.say("Opening the editor…");
+    }
     this.opening ??= createEditor(this.input, { doc: this.source, label: `Code of cell ${this.number}`,
       describedBy: "mg-cell-keys", onRun: () => this.run(), onLeave: () => this.runButton.focus() })
       .then((editor) => { // Escape leaves the editor: no Tab trap
@@ -126,6 +132,8 @@ class Cell {
         this.input.replaceChildren(editor.dom);
         this.editor = editor;
         this.editButton.hidden = true;
+        if (this.status.textContent === "Opening the editor…") this.say("");
+        this.root.dataset.editorState = "ready";
         return editor;
       });
     (await this.opening).focus();
@@ -137,6 +145,7 @@ class Cell {
     this.input.replaceChildren(...this.highlighted);
     this.editor = this.opening = null;
     this.editButton.hidden = false;
+    delete this.root.dataset.editorState;
   }
 
   show(nodes) { this.output.replaceChildren(...nodes); }

@@ -5,7 +5,8 @@
 // touch screen, whose keyboard has no Tab, Indent and Dedent buttons do it. If the editor cannot load, a plain
 // textarea with the same keys takes its place.
 //   const editor = await createEditor(parent, {doc, label, describedBy, onRun, onLeave});
-//   editor.value; editor.value = "..."; editor.focus(); editor.destroy(); editor.dom (in parent); editor.input
+//   editor.value; editor.value = "..."; editor.select(from, to, backward); editor.focus(); editor.destroy();
+//   editor.dom (in parent); editor.input
 const base = new URL("./", import.meta.url);
 const FILES = ["codemirror-state", "codemirror-view", "codemirror-commands", "codemirror-language",
   "codemirror-lang-python"];
@@ -79,6 +80,10 @@ function codemirror(parent, { doc, label, describedBy, onRun, onLeave }, modules
     input: view.contentDOM,
     get value() { return view.state.doc.toString(); },
     set value(text) { view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }); },
+    select(from, to, backward = false) {
+      const end = (n) => Math.min(Math.max(n, 0), view.state.doc.length);
+      view.dispatch({ selection: backward ? { anchor: end(to), head: end(from) } : { anchor: end(from), head: end(to) } });
+    },
     indent(out) { (out ? indentLess : indentMore)(view); },
     focus() { view.focus(); },
     destroy() { view.destroy(); },
@@ -105,6 +110,7 @@ function textarea(parent, { doc, label, describedBy, onRun, onLeave }) {
     input: area,
     get value() { return area.value; },
     set value(text) { area.value = text; },
+    select(from, to, backward = false) { area.setSelectionRange(from, to, backward ? "backward" : "forward"); },
     indent(out) { indent(area, out, true); },
     focus() { area.focus(); },
     destroy() { area.remove(); },

@@ -44,6 +44,12 @@ function record(id, entry) {
   save(progress);
 }
 
+/** Once Python is loaded, the notes that the first Check downloads it go: nothing more to fetch on this page. */
+function loadedNotes() {
+  if (!rt.ready) return;
+  for (const note of document.querySelectorAll("[data-exercise-download]")) note.hidden = true;
+}
+
 // --- one exercise ----------------------------------------------------------------------------------------------
 
 class Exercise {
@@ -83,15 +89,18 @@ class Exercise {
 
   set value(text) { if (this.editor) this.editor.value = text; else this.answer.value = text; }
 
+  /** The code editor takes the textarea's place once loaded; the textarea stays editable meanwhile, and what was
+   *  typed there, the caret and the focus carry over (data-editor-state: loading, then ready). */
   async upgrade() {
     const area = this.answer;
+    this.root.dataset.editorState = "loading";
     const label = `${this.root.querySelector(`label[for="${area.id}"]`)?.textContent ?? "Your code"}: ` +
       this.root.querySelector(".mg-exercise-title")?.textContent;
     const editor = await createEditor(area.parentElement, { doc: area.value, label,
       describedBy: area.getAttribute("aria-describedby"), onRun: () => this.check(),
       onLeave: () => this.buttons.check.focus() });
-    if (editor.input === area) return;
     editor.value = area.value; // what was typed while the editor loaded
+    editor.select(area.selectionStart, area.selectionEnd, area.selectionDirection === "backward");
     area.after(editor.dom);
     editor.input.setAttribute("data-exercise-answer", "");
     const focused = document.activeElement === area;
@@ -100,6 +109,7 @@ class Exercise {
     this.answer = editor.input;
     this.editor = editor;
     if (focused) editor.focus();
+    this.root.dataset.editorState = "ready";
   }
 
   /** A reader with a run of their own chooses which run the question is about. */
@@ -135,13 +145,14 @@ class Exercise {
     this.show("", this.kind === "experiment" ? "Training both runs…" : "Checking…");
     try {
       if (!rt.loaded) {
-        await rt.load((loaded, total) => this.show("",
-          `Downloading the Python runtime that checks answers (once per visit): ${(loaded / 1e6).toFixed(1)} of ` +
-          `${(total / 1e6).toFixed(1)} MB…`));
+        await rt.load((loaded, total, active) => this.show("", active
+          ? `Downloading the Python runtime that checks answers: ${(loaded / 1e6).toFixed(1)} of ` +
+            `${(total / 1e6).toFixed(1)} MB…` : "Starting Python…"));
       }
       if (source === "live") await yourRun();
       if (this.kind === "experiment") this.show("", "Training both runs…");
       const { result, message } = await rt.call("exercises.check", [this.id, answer, this.facts, source]);
+      loadedNotes();
       const prefix = { right: "Right: ", wrong: "Not yet: ", error: "" }[result];
       this.show(result, prefix + message);
       record(this.id, { answer, result, message, source });

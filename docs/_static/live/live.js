@@ -1,6 +1,6 @@
 // The live page: the form, the buttons and the transcript, showing the reader's run (run.js) as it trains.
 // What to do is decided in Python (microgpt/live.py); this file only asks and shows.
-import { liveRun, ConfirmNeeded } from "./run.js";
+import { liveRun, ConfirmNeeded, mb } from "./run.js";
 import { drawCurves } from "./curves.js";
 
 const panel = document.querySelector(".mg-live");
@@ -105,9 +105,14 @@ function setUp(panel) {
 
   function say(text) { status.textContent = text; }
 
-  function showError(error) {
+  let shownField = null; // the field the error box names, if it names one
+
+  /** The error of an action (or the check of a field the reader left, `leaving`: shown beside it the same way,
+   *  without moving the page or the status). */
+  function showError(error, leaving = false) {
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
     confirmBox.hidden = true;
+    shownField = null;
     if (!error) { errorBox.hidden = true; errorBox.textContent = ""; return; }
     if (error instanceof ConfirmNeeded) {
       $('[data-live="confirm-text"]').textContent = `${labelOf(error.field)}: ${error.message}. Train it anyway?`;
@@ -121,10 +126,12 @@ function setUp(panel) {
       if (field.closest(".mg-live-more")) more.open = true;
       // the message goes beside its field, which may be far from the button pressed; the field comes into view
       (field.closest(".mg-live-field, .mg-live-controls") ?? field.parentElement).append(errorBox);
-      field.scrollIntoView({ block: "center", behavior: "instant" });
+      if (!leaving) field.scrollIntoView({ block: "center", behavior: "instant" });
+      shownField = error.field;
     } else errorHome.after(errorBox);
     errorBox.textContent = field ? `${labelOf(error.field)}: ${error.message}` : error.message;
     errorBox.hidden = false;
+    if (leaving) return;
     say(error.field === "learning-rate" && error.message.startsWith("Training stopped") ? error.message
       : error.field === "steps" ? error.message
         : field ? "Nothing ran: fix the setting and try again." : "The run stopped with an error.");
@@ -174,14 +181,14 @@ function setUp(panel) {
 
   /** Before the runtime loads: the default model's plan the page was built with (data-estimate: the benchmark's
    *  figures, from live.plan), for the engine and --steps in the form; the reader's measured speed where known.
-   *  A changed model or documents: the default's figures, said to be the default's, until Run checks the new. */
+   *  A changed model or documents: the default's figures, said to be the default's, until Python checks the new. */
   const shipped = JSON.parse(estimate.dataset.estimate);
   function estimateBeforeLoad() {
     const values = settings();
     const base = shipped.engines[values.engine] ?? Object.values(shipped.engines)[0];
     const steps = Number(values.steps.trim());
     if (!Number.isInteger(steps) || steps < 1) {
-      estimate.textContent = "--steps: Run checks it, and the model's size and time, before it trains.";
+      estimate.textContent = "--steps: Python checks it, and the model's size and time, once you leave the field.";
       return;
     }
     const reshaped = shipped.shape.filter((name) => form.elements[name].value.trim() !== form.elements[name].dataset.default);
@@ -189,20 +196,99 @@ function setUp(panel) {
     if (reshaped.length || documents()) {
       estimate.textContent = `The original's model on names.txt: ${estimate.textContent} ` +
         `${[...reshaped.map((n) => `--${n}`), ...(documents() ? ["the documents"] : [])].join(", ")} changed: ` +
-        "Run checks that model's size and time before it trains.";
+        "Python checks that model's size and time once you leave the field.";
     }
   }
 
+  /** The runtime, loaded in the background for the checks: no button waits for it (a Run pressed meanwhile waits
+   *  for the same load, and shows it as its own); its progress shows while no action does. */
+  function loadToCheck() {
+    const quiet = () => !acting();
+    run.rt.load((loaded, total, active) => whenReleased(() => {
+      if (!quiet() || run.rt.ready) return;
+      progress.hidden = false;
+      progress.max = total;
+      progress.value = loaded;
+      say(active ? `Downloading the Python runtime and the port: ${mb(loaded)} of ${mb(total)} MB, to check your ` +
+        "settings (Run needs it too)…" : `Starting Python (${mb(loaded)} MB downloaded)…`);
+    })).then(() => whenReleased(() => {
+      if (!quiet()) return;
+      progress.hidden = true;
+      say("Python is loaded: it checks each setting as you leave its field.");
+      replan(true);
+      checkTemperature(true);
+    }), (error) => whenReleased(() => {
+      if (!quiet()) return;
+      progress.hidden = true;
+      showError(error, true);
+      say("Python could not load here: nothing can run.");
+    }));
+  }
+
+  // A field's check may answer while the reader presses a button (leaving the field is the press's first half): a
+  // message or a progress bar shown then would move the button from under the pointer, and the press would be
+  // lost. What the checks show waits for the press to end.
+  let pressing = 0; // the timer that ends a press whose release never came (the pointer left the window)
+  const held = [];
+  function released() {
+    if (!pressing) return;
+    clearTimeout(pressing);
+    pressing = 0;
+    setTimeout(() => { for (const show of held.splice(0)) show(); }); // after the click the release makes
+  }
+  addEventListener("mousedown", () => { clearTimeout(pressing); pressing = setTimeout(released, 2000); }, true);
+  addEventListener("mouseup", released, true);
+  function whenReleased(show) {
+    if (pressing) held.push(show);
+    else show();
+  }
+
   let planning = 0;
-  async function replan() {
+  const acting = () => run.exists || run.state === "running" || run.state === "loading"; // an action speaks now
+  const PLANNED = new Set([...form.querySelectorAll(".mg-live-settings [name], .mg-live-docs [name]")]
+    .map((field) => field.name)); // the fields live.plan checks (the Generate temperature has its own check)
+  /** Python's check of the settings and documents (live.plan, as Run does) after each edit: a field the reader
+   *  leaves (`leaving`) gets its message beside it; an edit clears a message its field no longer earns. Before
+   *  the runtime has loaded, the first field the reader leaves loads it (the Run needs it anyway). */
+  async function replan(leaving = false) {
     if (run.exists) return;
-    if (!run.rt.loaded) { estimateBeforeLoad(); return; }
+    if (!run.rt.ready) {
+      whenReleased(estimateBeforeLoad);
+      if (leaving && !run.rt.loaded) loadToCheck();
+      return;
+    }
     const mine = ++planning;
     try {
       const p = await run.rt.call("live.plan", [settings(), ...(documents()?.args ?? [])], documents()?.bytes);
-      if (mine === planning) { showEstimate(p); showReport(p.dataset_report); }
+      whenReleased(() => {
+        if (mine !== planning || acting()) return;
+        showEstimate(p);
+        showReport(p.dataset_report);
+        if (PLANNED.has(shownField)) showError(null);
+      });
     } catch (e) {
-      if (mine === planning) estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+      whenReleased(() => {
+        if (mine !== planning || acting() || !e.field) return;
+        estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+        if (leaving || e.field === shownField) showError(e, true); // typing keeps the message of its own field
+        else if (PLANNED.has(shownField)) showError(null); // fixed here, wrong elsewhere: said when that is left
+      });
+    }
+  }
+
+  /** Generate's temperature, checked by Python as Generate checks it (live.check_temperature) when the reader
+   *  leaves the field (`leaving`), and again as they fix it; a run may exist (Generate samples from it). */
+  async function checkTemperature(leaving) {
+    if (!run.rt.ready) {
+      if (leaving && !run.rt.loaded) loadToCheck();
+      return;
+    }
+    const busy = () => run.state === "running" || run.state === "loading";
+    try {
+      await run.rt.call("live.check_temperature", [temperature.value]);
+      whenReleased(() => { if (!busy() && shownField === "generate-temperature") showError(null); });
+    } catch (e) {
+      whenReleased(() => { if (!busy() && e.field && (leaving || e.field === shownField)) showError(e, true); });
     }
   }
 
@@ -352,14 +438,26 @@ function setUp(panel) {
   });
   let replanTimer = 0;
   form.addEventListener("input", (event) => {
-    if (event.target === temperature || event.target === range) return;
+    if (!PLANNED.has(event.target.name) || event.target === upload) return;
     clearTimeout(replanTimer);
     replanTimer = setTimeout(replan, 300);
   });
-  range.addEventListener("input", () => { temperature.value = range.value; });
+  form.addEventListener("change", (event) => { // the reader left a field (or chose an engine)
+    if (event.target === temperature) { checkTemperature(true); return; }
+    if (!PLANNED.has(event.target.name) || event.target === upload || event.target.readOnly) return;
+    clearTimeout(replanTimer);
+    replan(event.target.type !== "select-one"); // the engine is one of the page's: nothing to check before a load
+  });
+  let temperatureTimer = 0;
+  const recheckTemperature = () => { // only to clear its message once fixed: a new one waits for the field's end
+    clearTimeout(temperatureTimer);
+    if (shownField === "generate-temperature") temperatureTimer = setTimeout(() => checkTemperature(false), 300);
+  };
+  range.addEventListener("input", () => { temperature.value = range.value; recheckTemperature(); });
   temperature.addEventListener("input", () => {
     const t = Number(temperature.value);
     if (Number.isFinite(t)) range.value = String(t);
+    recheckTemperature();
   });
   upload.addEventListener("change", async () => {
     const file = upload.files[0];
@@ -370,7 +468,7 @@ function setUp(panel) {
       uploaded = { name: file.name, bytes }; // lines there freezes the page for seconds); Python says why, at Run
       form.elements.documents.value = "";
       docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes (not shown: over the cap).`;
-      return replan();
+      return replan(true);
     }
     try {
       // ignoreBOM keeps a leading byte-order mark as a character, as the original's open().read() does
@@ -382,7 +480,7 @@ function setUp(panel) {
       form.elements.documents.value = "";
       docsInfo.textContent = `${file.name}: ${bytes.byteLength.toLocaleString("en")} bytes (not shown: not UTF-8).`;
     }
-    replan();
+    replan(true);
   });
   form.elements.documents.addEventListener("input", () => {
     if (uploaded) docsInfo.textContent = "";

@@ -17,7 +17,7 @@ export class ConfirmNeeded extends PageError {
   }
 }
 
-const mb = (bytes) => (bytes / 1e6).toFixed(1);
+export const mb = (bytes) => (bytes / 1e6).toFixed(1); // megabytes, as every view says them
 
 /** The page's own title (its h1 without the theme's link mark), for "restored from …". */
 function pageTitle() {

@@ -136,8 +136,9 @@ def visit_exercise_html(self, node):
     node.children[0]["ids"] = [f"{node['ids'][0]}-title"]
 
 
-def form_html(node) -> str:
-    """The answer field, the three buttons and the result, after the question."""
+def form_html(node, download: int) -> str:
+    """The answer field, the three buttons and the result, after the question; `download`: the runtime's bytes,
+    which the first Check fetches (said before it is pressed)."""
     field = f"{node['ids'][0]}-answer"
     label = f'<label for="{field}">{html.escape(node["label"])}</label>'
     if node["kind"] == "code":
@@ -166,10 +167,14 @@ def form_html(node) -> str:
         control += (f'<details class="mg-exercise-table"><summary>The scene\'s numbers, as a table</summary>'
                     f'<table><caption>{html.escape(table["caption"])}</caption><thead><tr>{head}</tr></thead>'
                     f"<tbody>{body}</tbody></table></details>")
+    note = f"{node['ids'][0]}-download"
     return (f'<div class="mg-exercise-form">{label}{control}<div class="mg-exercise-buttons">'
-            '<button type="button" data-exercise-action="check">Check</button>'
+            f'<button type="button" data-exercise-action="check" aria-describedby="{note}">Check</button>'
             '<button type="button" data-exercise-action="hint">Hint</button>'
             '<button type="button" data-exercise-action="solution">Show solution</button></div>'
+            f'<p class="mg-exercise-download" id="{note}" data-exercise-download data-bytes="{download}">The first '
+            f"Check loads the Python runtime that checks answers: a {download / 1e6:.1f} MB download the first time, "
+            "kept by your browser for later Checks and pages.</p>"
             '<p class="mg-exercise-result" data-exercise-result data-result="" role="status" aria-live="polite">'
             "</p></div>")
 
@@ -208,9 +213,12 @@ def insert_forms(app, doctree, docname):
     """After each question, its form (HTML only): raw HTML, so other builders leave it out."""
     if app.builder.format != "html":
         return
+    from .live import runtime_manifest
+
     for node in doctree.findall(exercise):
         question = node.children[1]
-        node.insert(node.index(question) + 1, nodes.raw("", form_html(node), format="html"))
+        download = runtime_manifest(app)["total_bytes"]
+        node.insert(node.index(question) + 1, nodes.raw("", form_html(node, download), format="html"))
 
 
 def skip(self, node):

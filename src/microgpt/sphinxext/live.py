@@ -153,9 +153,11 @@ def visit_live_html(self, node):
 <section class="mg-live" data-live-state="idle" aria-labelledby="mg-live-title"
   data-max-temperature="{MAX_GENERATE_TEMPERATURE:g}">
 <h2 id="mg-live-title" class="mg-live-title">Run it here</h2>
-<p class="mg-live-download">The first button you press downloads the Python runtime and this port,
-<strong>{size:.1f} MB</strong> (<span data-live="files">{len(runtime["files"])} files</span>, then cached);
-nothing before. It runs in a background thread of this page and sends nothing anywhere.</p>
+<p class="mg-live-download">The first button you press, or the first field you type in and leave (or a file you
+upload), downloads the Python runtime and this port, <strong>{size:.1f} MB</strong>
+(<span data-live="files">{len(runtime["files"])} files</span>, then cached); nothing before. Python then checks
+each setting as you leave its field, as Run does. It runs in a background thread of this page and sends nothing
+anywhere.</p>
 <p class="mg-live-file" id="mg-live-file" role="alert" hidden>This page was opened from a file. The live run needs
 the site served over http:
 run <code>nox -s docs -- --open</code>, or <code>python -m http.server -d docs/_build/html</code> and open
@@ -318,7 +320,8 @@ def visit_wheel_html(self, node):
 
 def copy_runtime(app, exception):
     """Into the built site: Pyodide, the wheel, names.txt and its licence, and runtime.json."""
-    users = set().union(*(getattr(app.env, f"microgpt_{k}_docs", set()) for k in ("live", "cell", "wheel")))  # cells.py
+    users = set().union(*(getattr(app.env, f"microgpt_{k}_docs", set())  # cells.py, exercises.py's too
+                          for k in ("live", "cell", "wheel", "exercise")))
     if exception is not None or app.builder.format != "html" or not users:
         return
     runtime = runtime_manifest(app)
