@@ -38,7 +38,9 @@ def tests(session):
     """Run the test suite against the installed package (slow tests included; `-- -m "not slow"` skips them)."""
     install(session, "test")
     npm_ci(session)
-    session.run("pytest", *session.posargs, env=data_env())
+    # every core (at most 4): each test to the next free worker, in the order conftest.py gives them
+    parallel = ["-n", "auto", "--maxprocesses=4", "--dist=loadgroup", "--no-loadscope-reorder"]
+    session.run("pytest", *parallel, *session.posargs, env=data_env())
 
 
 DOCS, BUILD = ROOT / "docs", ROOT / "docs" / "_build"

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -83,52 +85,87 @@ def sphinx_command(out: Path, cache: Path) -> list[str]:
 BUILD_ENV = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
 
 
+JOB = """import os, subprocess, sys
+if os.fork():
+    os._exit(0)  # the test process's child returns at once: the job below is nobody's child, nobody's zombie
+os.setsid()  # a session of its own, which close() ends with its kernels
+name = sys.argv[1]
+with open(name + ".pid", "w") as f:
+    f.write(str(os.getpid()))
+code = subprocess.call(sys.argv[2:])
+with open(name + ".rc.tmp", "w") as f:
+    f.write(str(code))
+os.replace(name + ".rc.tmp", name + ".rc")
+"""  # starts a job's command, and writes its exit code where every test process of the run can read it
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class Background:
     """The session's slow jobs, each in a process of its own, started as soon as collection shows which the
     tests need: the clean site build "a" (every test of the built site), a second clean build "b" (only for the
     reproducibility check: `site_rebuild`) and the scalar port's whole default run (`full_default_run`, minutes).
     "b" and the run go at a lower priority: they fill the cores the tests leave idle, and never slow the tests.
     The tests that need the site run after those that need none (pytest_collection_modifyitems), so the first
-    build goes on while they run."""
+    build goes on while they run.
+
+    With pytest-xdist every worker shares one folder of jobs (named after the run's id): the first worker to claim a
+    job starts it, and any worker waits for its exit code there; the controller ends them all when the run ends."""
 
     LOW = 10  # nice: a tenth of a core against a test; all of an idle one
 
-    def __init__(self):
-        self.tmp = Path(tempfile.mkdtemp(prefix="microgpt-tests-"))
-        self.jobs = {}
+    def __init__(self, run_id: str):
+        self.tmp = Path(tempfile.gettempdir()) / f"microgpt-tests-{run_id}"
+        self.tmp.mkdir(exist_ok=True)
 
     def start(self, name, command, low=False):
-        if name not in self.jobs:
-            with open(self.tmp / f"{name}.out", "w") as stdout, open(self.tmp / f"{name}.err", "w") as stderr:
-                # output to files: a pipe nobody reads until the end would fill up and stall the job
-                self.jobs[name] = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=BUILD_ENV,
-                                                   start_new_session=True,  # its kernels too end with it
-                                                   preexec_fn=(lambda: os.nice(self.LOW)) if low else None)
-        return self.jobs[name]
+        try:  # the claim: exactly one process of the run creates the lock file
+            os.close(os.open(self.tmp / f"{name}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+        with open(self.tmp / f"{name}.out", "w") as stdout, open(self.tmp / f"{name}.err", "w") as stderr:
+            # output to files: a pipe nobody reads until the end would fill up and stall the job
+            subprocess.run([sys.executable, "-c", JOB, str(self.tmp / name), *command], stdout=stdout,
+                           stderr=stderr, env=BUILD_ENV, check=True,
+                           preexec_fn=(lambda: os.nice(self.LOW)) if low else None)
 
     def build(self, name):
         """A clean build of the real site with its own jupyter cache, as `nox -s docs` runs it."""
         out = self.tmp / name
-        return out, self.start(name, sphinx_command(out, self.tmp / f"cache-{name}"), low=name != "a")
+        self.start(name, sphinx_command(out, self.tmp / f"cache-{name}"), low=name != "a")
+        return out
 
     def default_run(self, names: Path):
         out = self.tmp / "default-run.json"
-        return out, self.start("default-run", [sys.executable, str(Path(__file__).parent / "default_run.py"),
-                                               str(names), str(out)], low=True)
+        self.start("default-run", [sys.executable, str(Path(__file__).parent / "default_run.py"), str(names),
+                                   str(out)], low=True)
+        return out
 
-    def finished(self, name) -> str:
+    def finished(self, name, timeout=3600) -> str:
         """Waits for a job; its stderr. The job must have succeeded."""
-        process = self.jobs[name]
-        process.wait()
+        rc, pid = self.tmp / f"{name}.rc", self.tmp / f"{name}.pid"
+        for _ in range(timeout * 4):
+            if rc.exists() or pid.exists() and not alive(int(pid.read_text())) and not rc.exists():
+                break
+            time.sleep(0.25)  # polls a file another process writes: not a wait on this test's own work
+        assert rc.exists(), f"the background job {name!r} died or did not end within {timeout} s"
         stdout, stderr = ((self.tmp / f"{name}{s}").read_text(encoding="utf-8") for s in (".out", ".err"))
-        assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+        assert rc.read_text() == "0", stdout[-3000:] + stderr[-3000:]
         return stderr
 
     def close(self):
-        for process in self.jobs.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        """Ends every job the run started (the controller's last act, or a run without workers)."""
+        for pid in self.tmp.glob("*.pid"):
+            try:
+                os.killpg(int(pid.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -140,9 +177,12 @@ def needs(item, fixture) -> bool:
     return fixture in getattr(item, "fixturenames", ())
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(session, config, items):
     """Tests that need no built site first, then those that do, then those that need the full default run: whole
-    modules move (their module-scoped fixtures are made once), each keeping its own order."""
+    modules move (their module-scoped fixtures are made once), each keeping its own order. Under pytest-xdist's
+    --dist loadgroup each test goes to the next free worker, but a module with module-scoped fixtures stays whole on
+    one worker (an xdist_group), which makes them once."""
     modules = {}
     for item in items:
         modules.setdefault(item.module.__name__ if hasattr(item, "module") else "", []).append(item)
@@ -152,13 +192,27 @@ def pytest_collection_modifyitems(session, config, items):
                    default=0)
 
     items[:] = [item for module in sorted(modules, key=rank) for item in modules[module]]
+    for item in items:
+        if any(d.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_configure(config):
+    """One folder of background jobs per run, named after pytest-xdist's run id, which every worker is given."""
+    if hasattr(config, "workerinput"):
+        run_id = config.workerinput["testrunuid"]
+    else:
+        run_id = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
+        if hasattr(config.option, "testrunuid"):
+            config.option.testrunuid = run_id  # xdist hands this one to its workers
+    config.stash[BACKGROUND] = Background(run_id)
 
 
 def pytest_collection_finish(session):
     """Starts what the collected tests will wait for (nothing for --collect-only)."""
     if session.config.option.collectonly:
         return
-    background = session.config.stash[BACKGROUND] = Background()
+    background = session.config.stash[BACKGROUND]
     if any(needs(item, "site") for item in session.items):
         background.build("a")
     if any(needs(item, "site_rebuild") for item in session.items):
@@ -167,22 +221,19 @@ def pytest_collection_finish(session):
         background.default_run(data_path())
 
 
-def pytest_sessionfinish(session):
-    if BACKGROUND in session.config.stash:
-        session.config.stash[BACKGROUND].close()
+def pytest_unconfigure(config):
+    if BACKGROUND in config.stash and not hasattr(config, "workerinput"):  # the controller, or a run without workers
+        config.stash[BACKGROUND].close()
 
 
 def background(request) -> Background:
     """The session's jobs (a fixture asked for by name, not collected, starts its job on first use)."""
-    stash = request.config.stash
-    if BACKGROUND not in stash:
-        stash[BACKGROUND] = Background()
-    return stash[BACKGROUND]
+    return request.config.stash[BACKGROUND]
 
 
 def finished_build(request, name: str) -> Path:
     jobs = background(request)
-    out, _ = jobs.build(name)
+    out = jobs.build(name)
     stderr = jobs.finished(name)
     assert "WARNING:" not in stderr, stderr  # Sphinx warnings (the kernel logs its own noise)
     return out / "html"
@@ -221,7 +272,7 @@ def full_default_run(request, names_path):
     from types import SimpleNamespace
 
     jobs = background(request)
-    out, _ = jobs.default_run(names_path)
+    out = jobs.default_run(names_path)
     jobs.finished("default-run")
     run = json.loads(out.read_text(encoding="utf-8"))
     return SimpleNamespace(transcript=run["transcript"].encode(), losses=run["losses"], weights=run["weights"])
