@@ -192,7 +192,7 @@ def pytest_collection_modifyitems(session, config, items):
                    default=0)
 
     items[:] = [item for module in sorted(modules, key=rank) for item in modules[module]]
-    for item in items:
+    for item in items if getattr(config.option, "dist", "no") == "loadgroup" else ():
         if any(d.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 

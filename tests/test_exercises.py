@@ -222,3 +222,12 @@ def test_an_experiment_s_solution_states_what_the_page_s_check_computes(exercise
     assert checked["result"] == "right" and facts["report"] in checked["message"] and facts["report"] in solution
     if exercise_id == "training-lr-tenfold":  # "far above even the loss of uniform guessing"
         assert facts["after"] > facts["uniform"] + 1
+
+
+def test_a_right_number_is_said_once():
+    """Exact: the number and how it was checked; near enough: both numbers (never "0: your 0 is right")."""
+    from microgpt.exercises.kinds import number
+
+    exact, near = number("n", 0), number("loss", 0.01)
+    assert exact("0", {"n": 0}).message == "0 (checked exactly)."
+    assert near("3.3", {"loss": 3.2958}).message == "3.296; your 3.3 is near enough (checked within 0.01)."

@@ -75,6 +75,9 @@ function codemirror(parent, { doc, label, describedBy, onRun, onLeave }, modules
       EditorView.contentAttributes.of(attributes),
       EditorView.editorAttributes.of({ class: "mg-editor" })] }), // (a class added by hand goes at the next focus)
   });
+  // the keys typed in the code are the code's: the page's own shortcuts (Sphinx's "/" focuses the search box, and
+  // a contenteditable is not among the fields it leaves alone) listen on the document, past this
+  view.dom.addEventListener("keydown", (e) => e.stopPropagation());
   return {
     dom: view.dom,
     input: view.contentDOM,

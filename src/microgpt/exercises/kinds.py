@@ -112,7 +112,9 @@ def number(key: str, tolerance: float, relative: bool = False, misconceptions=()
         expected = facts[key]
         how = f"within {tolerance:.0%}" if relative else ("exactly" if tolerance == 0 else f"within {fmt(tolerance)}")
         if near(value, expected, tolerance, relative):
-            return right(f"{fmt(expected)}{unit}: your {fmt(value)} is right (checked {how}).")
+            if fmt(value) == fmt(expected):  # "Right: 0 (checked exactly).", not "0: your 0 is right"
+                return right(f"{fmt(expected)}{unit} (checked {how}).")
+            return right(f"{fmt(expected)}{unit}; your {fmt(value)} is near enough (checked {how}).")
         for m in misconceptions:
             if near(value, m.value(facts), m.tolerance, m.relative):
                 return wrong(m.message.format(**facts, answer=fmt(value)))
