@@ -1003,6 +1003,9 @@ def test_back_to_top_covers_nothing(server, webgl_browser, width):
         page.get_by_role("link", name="Back to top").wait_for(state="visible", timeout=10_000)
         page.wait_for_function(STILL, polling="raf", timeout=30_000)
         covered += page.evaluate(UNDER_PILL)
+        assert page.evaluate("""() => { const pill = document.querySelector(".back-to-top"),  // and nothing covers it
+          r = pill.getBoundingClientRect(); return pill.contains(document.elementFromPoint(r.x + r.width / 2,
+          r.y + r.height / 2)); }""")
     assert covered == []
     assert errors == []
     page.context.close()
