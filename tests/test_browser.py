@@ -580,6 +580,7 @@ def test_a_glossary_term_previews_its_definition(server, webgl_browser, width):
 
 # The reader's path, as a reader takes it: on a phone (390 px, touch) and on a laptop (1440 px).
 READERS = {390: {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+           768: {"viewport": {"width": 768, "height": 1024}}, 1024: {"viewport": {"width": 1024, "height": 768}},
            1440: {"viewport": {"width": 1440, "height": 900}}}
 LIT = "() => [...document.querySelectorAll('.mg-line.mg-lit')].map(l => Number(l.dataset.line))"
 
@@ -796,15 +797,24 @@ STAGE_TITLES = """s => [...s.querySelectorAll('.mg-labels .mg-title')].map(l => 
   const r = l.getBoundingClientRect(), c = s.querySelector('canvas').getBoundingClientRect();
   return {text: l.textContent, shown: !l.hidden && Number(getComputedStyle(l).opacity) > 0.1,
           size: parseFloat(getComputedStyle(l).fontSize),
-          inside: r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom}; })"""
+          inside: r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom,
+          left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })"""
 
 
-@pytest.mark.parametrize("width", [390, 1440])
-@pytest.mark.parametrize("url", ["index.html", "sections/model.html"])
+def stacked(titles):
+    """Pairs of titles, one over the other, less than a line apart: they read as one heading."""
+    return [(a["text"], b["text"]) for i, a in enumerate(titles) for b in titles[i + 1:]
+            if min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
+            and max(a["top"], b["top"]) - min(a["bottom"], b["bottom"]) < max(a["size"], b["size"])]
+
+
+@pytest.mark.parametrize(("url", "width"), [("index.html", 390), ("index.html", 1440), ("sections/model.html", 390),
+                                            ("sections/model.html", 768), ("sections/model.html", 1440)])
 def test_the_model_scene_is_legible(server, webgl_browser, url, width):
-    """The model on the home page and its section's page at 390 px (touch) and 1440 px: the whole model fills the
-    home page's picture (not a thin strip), every label shown is at least 12 px, the overview shows every stage's
-    title whole, over no other text, and choosing a stage names its blocks."""
+    """The model on the home page at 390 px (touch) and 1440 px, and on its section's page at 768 px too: the whole
+    model fills the home page's picture (not a thin strip), every label shown is at least 12 px, the overview shows
+    every stage's title whole, over no other text and no two stacked so close they read as one, its readout says
+    in words how to turn it, and choosing a stage names its blocks."""
     page, errors = reader(webgl_browser, width, f"{server}/{url}")
     figure = page.locator('figure[data-scene="model"]')
     figure.scroll_into_view_if_needed()
@@ -816,6 +826,9 @@ def test_the_model_scene_is_legible(server, webgl_browser, url, width):
     assert [t["text"] for t in titles] == stages
     assert [t["text"] for t in titles if not (t["shown"] and t["inside"] and t["size"] >= 12)] == []
     assert [pair for pair in overlapping(stage.evaluate(TEXT_BOXES)) if set(pair) & set(stages)] == []
+    assert stacked(titles) == []
+    turn = figure.get_by_role("button", name="Turn", exact=True).text_content()  # the readout says how, in words:
+    assert f"press {turn}, then drag" in figure.locator(".mg-readout").text_content()  # the button, then what to do
     sizes = stage.evaluate("""s => [...s.querySelectorAll('.mg-labels .mg-label')]
       .filter(l => !l.hidden && l.textContent.trim() && Number(getComputedStyle(l).opacity) > 0.1)
       .map(l => { const style = getComputedStyle(l), r = l.getBoundingClientRect();  // a line's thickness:
@@ -967,18 +980,32 @@ UNDER_PILL = """() => {  // what the reader sees under Furo's "Back to top": tex
 }"""
 
 
-def test_back_to_top_covers_nothing_on_a_phone(server, webgl_browser):
-    """On a long page at 390 px (touch): swipe down a long way, then back up a little: Furo's "Back to top" shows
-    (a link that says so) and covers no text and no control."""
-    page, errors = reader(webgl_browser, 390, f"{server}/sections/training.html")
-    cdp = page.context.new_cdp_session(page)
-    for _ in range(2):
-        swipe(cdp, 195, 700, -600)  # a finger up: the page scrolls down
+@pytest.mark.parametrize("width", [390, 1024, 1440])
+def test_back_to_top_covers_nothing(server, webgl_browser, width):
+    """On a long page at 390 px (touch), 1024 px and 1440 px: swipe (or wheel) down a long way, then back up a
+    little, four times: Furo's "Back to top" shows (a link that says so) and covers no text and no control."""
+    page, errors = reader(webgl_browser, width, f"{server}/sections/training.html")
+    if width == 390:
+        cdp = page.context.new_cdp_session(page)
+        for _ in range(2):
+            swipe(cdp, 195, 700, -600)  # a finger up: the page scrolls down
+    else:
+        page.mouse.move(width / 2, 450)
+        page.mouse.wheel(0, 1800)
     page.wait_for_function(STILL, polling="raf", timeout=30_000)
     assert page.evaluate("scrollY") > 1500
-    swipe(cdp, 195, 300, 150)  # and back a little
-    page.get_by_role("link", name="Back to top").wait_for(state="visible", timeout=10_000)
-    page.wait_for_function(STILL, polling="raf", timeout=30_000)
-    assert page.evaluate(UNDER_PILL) == []
+    covered = []
+    for _ in range(4):
+        if width == 390:
+            swipe(cdp, 195, 300, 150)  # and back a little
+        else:
+            page.mouse.wheel(0, -150)
+        page.get_by_role("link", name="Back to top").wait_for(state="visible", timeout=10_000)
+        page.wait_for_function(STILL, polling="raf", timeout=30_000)
+        covered += page.evaluate(UNDER_PILL)
+        assert page.evaluate("""() => { const pill = document.querySelector(".back-to-top"),  // and nothing covers it
+          r = pill.getBoundingClientRect(); return pill.contains(document.elementFromPoint(r.x + r.width / 2,
+          r.y + r.height / 2)); }""")
+    assert covered == []
     assert errors == []
     page.context.close()

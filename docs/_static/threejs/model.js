@@ -234,8 +234,10 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
     const at = new THREE.Vector3(b.x + b.cols / 2 - width / 2, vector ? b.top - b.rows - 1 : b.top + 1, 0);
     return view.label(b.name, at, vector ? "mg-down" : "mg-above", b.id); // clear of its frame
   });
-  // Each stage's title (on two lines, scenes.css) over its stage, above its row's top: in the first band up where it
-  // covers no other label (nor any frame), moved sideways by up to three quarters of its width, or in a band higher.
+  // Each stage's title (on two lines, scenes.css) over its stage, above its blocks' top: in the first band up where it
+  // covers no other label (nor any frame), moved sideways by up to three quarters of its width, or in a band higher,
+  // a line clear of any title it stands over or under (two stacked with no gap read as one heading).
+  const titleLine = view.measure("M", TITLE).height;
   const titleSpots = (w, h) => { // over the blocks' names where they are shown (on a phone, in a stage's view only)
     const lift = narrow && current === 0 ? 0 : nameHigh;
     return [1, 2, 3, 4].flatMap((up) =>
@@ -243,17 +245,17 @@ export async function create({ stage, options, manifest, snapshotUrl, fetchJSON,
   };
   const stageTitles = stages.map((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);
-    const top = Math.max(...blocks.filter((b) => extents[b.stage].row === extents[s].row).map((b) => b.top)); // its row's
+    const top = Math.max(...mine.map((b) => b.top)); // its own blocks' top, so it stands nearer them than others do
     const left = Math.min(...mine.map((b) => b.x));
     const right = Math.max(...mine.map((b) => b.x + b.cols));
     return view.label(st.title, new THREE.Vector3((left + right) / 2 - width / 2, top + 1, 0), TITLE, null,
-      { spots: titleSpots });
+      { spots: titleSpots, apart: titleLine });
   });
 
   // The camera: an overview, then one stop per stage.
   const stops = [{ title: "The whole model", text: "every weight of state_dict, along the path gpt() takes; " +
-    (narrow ? "choose a stage to see its blocks and their names, or turn it (Turn first)"
-      : "choose a stage, or turn it (drag; on a touch screen, Turn first)"), box: [0, width, Math.max(...blocks.map((b) => b.top)) + bandCells,
+    (narrow ? "choose a stage to see its blocks and their names, or press Turn, then drag to turn it"
+      : "choose a stage, or drag to turn it (on a touch screen, press Turn, then drag)"), box: [0, width, Math.max(...blocks.map((b) => b.top)) + bandCells,
     Math.min(...blocks.map((b) => b.top - b.rows)) - 9] }];
   stages.forEach((st, s) => {
     const mine = blocks.filter((b) => b.stage === s);

@@ -81,8 +81,11 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
      *  of its spots near its point, in order. */
     const attempt = (order) => {
       const kept = [];
+      const keptApart = []; // those placed with `apart`
       const free = (r, el, own) => !kept.some((k) => meets(r, k)) && !lines.some((g) => crosses(g, r)) &&
         !drawn.some((k) => (own || k.owner !== el) && meets(r, k));
+      const clear = (r, apart) => !apart || !keptApart.some((k) => meets(new DOMRect(r.x, r.y - apart, r.width,
+        r.height + 2 * apart), k));
       const placed = new Map(); // index -> its rect, or null when crowded
       for (const i of order) {
         let r = rects[i];
@@ -93,10 +96,11 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
           const y = edge.top + ((1 - c.y) / 2) * edge.height;
           const { width: w, height: h } = r;
           r = placing.spots(w, h).map(([dx, dy]) => new DOMRect(x + dx, y + dy, w, h))
-            .find((q) => inside(q) && free(q, shown[i], true)) ?? null;
+            .find((q) => inside(q) && free(q, shown[i], true) && clear(q, placing.apart)) ?? null;
         } else if (!free(r, shown[i], false)) r = null;
         placed.set(i, r);
         if (r) kept.push(r);
+        if (r && placing?.apart) keptApart.push(r);
       }
       return placed;
     };
@@ -185,13 +189,14 @@ export function createView(stage, { orthographic = false, fov = 45, antialias = 
    *  With `element`, the label is a button: hovering, focusing or clicking it shows the lines that make it.
    *  With `around`, declutter places it `around` px or more from its point, on the side where it covers nothing;
    *  with `spots(w, h)`, at the first of these offsets [[dx, dy], ...] of its top left corner from its point that
-   *  covers nothing. */
-  function label(text, position, className = "", element = null, { around: gap = 0, spots = null } = {}) {
+   *  covers nothing; with `apart`, at least `apart` px above or below any other label placed with `apart` that it
+   *  stands over or under (two titles stacked with no gap read as one). */
+  function label(text, position, className = "", element = null, { around: gap = 0, spots = null, apart = 0 } = {}) {
     const el = document.createElement(element ? "button" : "span");
     el.className = `mg-label ${className}`.trim();
     if (gap || spots) {
       el.classList.add("mg-around");
-      around.set(el, { at: position, spots: spots ?? aroundSpots(gap) });
+      around.set(el, { at: position, spots: spots ?? aroundSpots(gap), apart });
     }
     el.textContent = text;
     if (element) {
