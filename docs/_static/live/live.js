@@ -129,7 +129,7 @@ function setUp(panel) {
       return;
     }
     const field = error.field && (form.elements[error.field] ?? panel.querySelector(`#mg-live-${error.field}`));
-    if (PLANNED.has(error.field) && !run.exists) estimateFound(error);
+    if (PLANNED.has(error.field) && !run.exists && !error.plan) estimateFound(error); // a plan shows its own
     if (field && field.setAttribute) {
       field.setAttribute("aria-invalid", "true");
       if (field.closest(".mg-live-more")) more.open = true;
