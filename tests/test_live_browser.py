@@ -603,3 +603,93 @@ def test_a_scene_says_which_step_it_shows_while_your_run_trains(live):
                         ".test(n.textContent)", arg=note.element_handle(timeout=LOAD_TIMEOUT), timeout=LOAD_TIMEOUT)
     wait_bar(p, "done")
     assert note.is_hidden()
+
+
+IN_VIEW = """el => { const r = el.getBoundingClientRect();
+  return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; }"""
+
+
+@DEVICES
+def test_stop_leaves_resume_where_stop_was_and_the_page_said_leaving_stops_it(live, device):
+    """A newcomer starts the original's full run from the first screen: beside Stop, one sentence says that the run
+    trains in this page and what leaving does; Stop puts Resume where Stop was, on screen and enabled, and it goes
+    on; once the run ends, the sentence goes."""
+    from microgpt.sphinxext.live import LEAVING_STOPS
+
+    page = live(webgl=False, device=device)
+    page.fill(engine="scalar")  # the original's model on its Value graph: Stop finds it training
+    page.page.evaluate("document.querySelector('.mg-live-more').open = false")
+    page.press("The original's full run: 1,000 steps")
+    page.page.wait_for_function("document.querySelector('[data-live=transcript]').textContent.includes('step    3')",
+                                timeout=LOAD_TIMEOUT)
+    leaving = page.page.locator('[data-live="leaving"]')
+    stop = page.page.get_by_role("button", name="Stop", exact=True)
+    assert leaving.is_visible() and leaving.text_content() == LEAVING_STOPS
+    assert leaving.evaluate(IN_VIEW) and stop.evaluate(IN_VIEW)
+    page.press("Stop")
+    page.wait("paused")
+    resume = page.page.get_by_role("button", name="Resume", exact=True)
+    assert resume.is_enabled() and resume.evaluate(IN_VIEW), resume.bounding_box()
+    assert not leaving.is_visible()
+    stopped_at = page.transcript().count("\nstep ")
+    page.press("Resume")
+    page.page.wait_for_function("n => document.querySelector('[data-live=transcript]').textContent"
+                                ".split('\\nstep ').length - 1 > n + 1", arg=stopped_at, timeout=LOAD_TIMEOUT)
+    assert leaving.is_visible() and stop.evaluate(IN_VIEW)
+    page.press("Stop")
+    page.wait("paused")
+    assert resume.is_enabled() and resume.evaluate(IN_VIEW), resume.bounding_box()
+
+
+COVERED_LINES = """pre => { const box = pre.getBoundingClientRect();
+  const top = box.top + pre.clientTop, bottom = top + pre.clientHeight;  // the transcript's scrolled window
+  const range = document.createRange(); range.selectNodeContents(pre);
+  return [...range.getClientRects()].filter(r => r.width > 0 && r.bottom > Math.max(top, 0)
+      && r.top < Math.min(bottom, innerHeight))  // the lines the reader sees, even in part
+    .filter(r => r.top < top - 1 || r.bottom > bottom + 1 || [r.top + 2, r.bottom - 2].some(y => {
+      const hit = document.elementFromPoint(r.left + 2, y); return !hit || !pre.contains(hit); }))
+    .map(r => [r.top, r.bottom, top, bottom]); }"""
+
+
+def test_no_line_of_the_transcript_is_hidden_on_a_phone(live):
+    """On a phone, after a run the reader scrolls to the transcript: each line in view is whole and on top (no
+    heading or half-cut line at the transcript's top edge), with the transcript scrolled to its end."""
+    page = live(webgl=False, device="phone")
+    page.fill(steps=20, samples=10, **SMALL)
+    page.press("Run")
+    page.wait("done")
+    pre = page.page.locator('[data-live="transcript"]')
+    pre.scroll_into_view_if_needed()
+    assert pre.evaluate("pre => pre.scrollTop > 0 && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 1")
+    assert pre.evaluate(COVERED_LINES) == []
+
+
+def test_the_estimate_says_what_python_found(live):
+    """A newcomer sets --block-size 0 and a negative learning rate and presses Run at once: the estimate says what
+    Python found (not that it will check); each fix, once left, gives Python's next finding, then the model's size
+    and time."""
+    from microgpt.live import plan
+
+    page = live(webgl=False, device="laptop")
+    estimate = page.page.locator('[data-live="estimate"]')
+    form = {"block-size": "0", "learning-rate": "-5", "steps": "30", "samples": "3"}
+    page.fill(block_size=0, learning_rate=-5, steps=30, samples=3)
+    page.press("Run")
+    page.page.wait_for_function("document.querySelector('[data-live=status]').textContent.startsWith('Nothing ran')",
+                                timeout=LOAD_TIMEOUT)
+    for fixed in ({}, {"block-size": "16"}):
+        form |= fixed
+        with pytest.raises(PageError) as bad:
+            plan(form)
+        expected = (f"--{bad.value.field}: {str(bad.value).rstrip('.')}. "
+                    "Fix it, and Python gives the model's size and time.")
+        if fixed:
+            page.page.fill('[name="block-size"]', "16")
+            page.page.keyboard.press("Tab")
+        page.page.wait_for_function("([el, t]) => el.textContent === t", arg=[estimate.element_handle(), expected],
+                                    timeout=10_000)
+        assert "once you leave" not in estimate.text_content()
+    page.page.fill('[name="learning-rate"]', "0.01")
+    page.page.keyboard.press("Tab")
+    page.page.wait_for_function("el => el.textContent.includes('parameters; about')", arg=estimate.element_handle(),
+                                timeout=10_000)

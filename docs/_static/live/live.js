@@ -31,6 +31,10 @@ function setUp(panel) {
   const upload = form.elements.upload;
   const stopButton = $('button[data-action="stop"]');
   const stopHome = stopButton.parentElement;
+  const resumeButton = $('button[data-action="resume"]');
+  const resumeHome = resumeButton.nextElementSibling; // Resume's place among the training controls
+  const leaving = $('[data-live="leaving"]'); // what leaving the page does to a run: said while it trains
+  let stoppedAway = false; // Stop was pressed away from Resume: Resume takes its place, where the reader looks
   const errorHome = document.createComment("the error box's place when no field is named");
   errorBox.before(errorHome);
   const run = liveRun();
@@ -56,6 +60,10 @@ function setUp(panel) {
       else button.disabled = busy;
     }
     stopButton.hidden = !busy;
+    leaving.hidden = !busy;
+    if (state === "paused" && stoppedAway && canResume()) stopButton.before(resumeButton);
+    else if (state !== "paused" && !busy) resumeHome.before(resumeButton);
+    if (!busy) stoppedAway = false;
     if (!busy) stopHome.append(stopButton);
     for (const field of form.querySelectorAll(".mg-live-settings input, .mg-live-docs textarea")) {
       field.readOnly = run.exists || busy; // settings belong to the run: Reset to change them
@@ -121,6 +129,7 @@ function setUp(panel) {
       return;
     }
     const field = error.field && (form.elements[error.field] ?? panel.querySelector(`#mg-live-${error.field}`));
+    if (PLANNED.has(error.field) && !run.exists && !error.plan) estimateFound(error); // a plan shows its own
     if (field && field.setAttribute) {
       field.setAttribute("aria-invalid", "true");
       if (field.closest(".mg-live-more")) more.open = true;
@@ -200,6 +209,12 @@ function setUp(panel) {
     }
   }
 
+  /** What Python found wrong in the settings, in place of the model's size and time it cannot give until fixed. */
+  function estimateFound(error) {
+    estimate.textContent = `${labelOf(error.field)}: ${error.message.replace(/\.$/, "")}. Fix it, and Python gives the model's size and ` +
+      "time.";
+  }
+
   /** The runtime, loaded in the background for the checks: no button waits for it (a Run pressed meanwhile waits
    *  for the same load, and shows it as its own); its progress shows while no action does. */
   function loadToCheck() {
@@ -269,7 +284,7 @@ function setUp(panel) {
     } catch (e) {
       whenReleased(() => {
         if (mine !== planning || acting() || !e.field) return;
-        estimate.textContent = `${labelOf(e.field)}: ${e.message}`;
+        estimateFound(e);
         if (leaving || e.field === shownField) showError(e, true); // typing keeps the message of its own field
         else if (PLANNED.has(shownField)) showError(null); // fixed here, wrong elsewhere: said when that is left
       });
@@ -418,14 +433,21 @@ function setUp(panel) {
     }
     if (!work) return;
     confirmed = () => perform(button, true);
-    if (action !== "reset") button.after(stopButton); // Stop sits beside the control that started the action
+    if (action !== "reset") { // Stop sits beside the control that started the action, and says what leaving does
+      button.after(stopButton);
+      stopButton.parentElement.append(leaving);
+    }
+    if (action !== "resume") resumeHome.before(resumeButton);
     run.act(work).then(rememberSpeed);
   }
 
   panel.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || button.disabled) return;
-    if (button.dataset.action === "stop") run.stop();
+    if (button.dataset.action === "stop") {
+      stoppedAway = stopButton.parentElement !== resumeHome.parentElement;
+      run.stop();
+    }
     else if (button.dataset.action === "confirm") { confirmBox.hidden = true; confirmed?.(); }
     else perform(button);
   });

@@ -147,7 +147,9 @@ class LiveRun extends EventTarget {
     const args = [settings, ...(files?.args ?? [])];
     const plan = await this.rt.call("live.plan", args, files?.bytes);
     this.emit("plan", plan);
-    if (plan.level === "refuse") throw new PageError({ field: "n-embd", message: plan.message });
+    if (plan.level === "refuse") { // the plan (its size and time) came: the error carries it
+      throw Object.assign(new PageError({ field: "n-embd", message: plan.message }), { plan });
+    }
     if (plan.level === "warn" && !confirmed) throw new ConfirmNeeded(plan);
     this.setPhase(`Setting up the model with ${plan.num_params.toLocaleString("en")} parameters…`);
     const result = await this.rt.call("live.start", args, files?.bytes);

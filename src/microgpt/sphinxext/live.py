@@ -59,6 +59,8 @@ def print_lines(lines: tuple[str, ...]) -> list[int]:
 
 FIELD_NOTES = {"temperature": "for Run's final samples; Generate has its own"}  # what a field applies to, on the page
 NO_RUN_YET = "Resume and Reset wait for a run: start one above, or with Run or Train."  # live.js reads it here
+LEAVING_STOPS = ("Your run trains in this page: leaving or reloading it stops the run after the last step it saved; "
+                 "Resume here, or Train in the bar on any other page, goes on.")  # shown while it trains
 QUICK_STEPS = 100  # the short preset: a run that shows the loss falling in well under a minute
 
 
@@ -174,6 +176,7 @@ The original's full run:
   data-estimate="{html.escape(estimate_data())}">{html.escape(default_estimate())}</p>
 <div class="mg-live-status" role="status" aria-live="polite" data-live="status"
   id="mg-live-status">Nothing has run yet.</div>
+<p class="mg-live-why" data-live="leaving" id="mg-live-leaving" hidden>{LEAVING_STOPS}</p>
 <progress class="mg-live-progress" data-live="progress" max="1" value="0" hidden
   aria-label="Downloading the runtime"></progress>
 <div class="mg-live-error" role="alert" data-live="error" hidden></div>
