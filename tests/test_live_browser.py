@@ -660,7 +660,8 @@ def test_no_line_of_the_transcript_is_hidden_on_a_phone(live):
     page.wait("done")
     pre = page.page.locator('[data-live="transcript"]')
     pre.scroll_into_view_if_needed()
-    assert pre.evaluate("pre => pre.scrollTop > 0 && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 1")
+    page.page.wait_for_function("pre => pre.scrollTop > 0 && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 1",
+                                arg=pre.element_handle())  # the last lines drawn, the box follows them
     assert pre.evaluate(COVERED_LINES) == []
 
 
