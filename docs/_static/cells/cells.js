@@ -7,7 +7,7 @@
 //     div.mg-cell-bar                                    Run cell, Edit, Build-time output, Stop, Reset, status
 //     div.cell_output[data-live="output"]                build-time output, replaced by each run's as it prints
 import { createEditor } from "../editor/editor.js";
-import { runtime } from "../live/runtime.js";
+import { runtime, mb } from "../live/runtime.js";
 
 const rt = runtime("cells"); // its own worker: a cell's Stop ends it, never the reader's run
 const cells = [];
@@ -258,7 +258,7 @@ class Cell {
 }
 
 function progress(loaded, total, active) {
-  current?.say(active ? `Downloading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`
+  current?.say(active ? `Downloading the Python runtime: ${mb(loaded)} of ${mb(total)} MB…`
     : "Starting Python…");
 }
 

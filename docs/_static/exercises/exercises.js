@@ -6,7 +6,7 @@
 //     [data-exercise-result][data-result]         right | wrong | error, the feedback as its text
 //   [data-exercise-summary="site"|"page"]         progress; export, import, reset
 import { createEditor } from "../editor/editor.js";
-import { runtime } from "../live/runtime.js";
+import { runtime, mb } from "../live/runtime.js";
 import { hasSaved } from "../live/store.js";
 
 const KEY = "microgpt-exercises";
@@ -146,8 +146,7 @@ class Exercise {
     try {
       if (!rt.loaded) {
         await rt.load((loaded, total, active) => this.show("", active
-          ? `Downloading the Python runtime that checks answers: ${(loaded / 1e6).toFixed(1)} of ` +
-            `${(total / 1e6).toFixed(1)} MB…` : "Starting Python…"));
+          ? `Downloading the Python runtime that checks answers: ${mb(loaded)} of ${mb(total)} MB…` : "Starting Python…"));
       }
       if (source === "live") await yourRun();
       if (this.kind === "experiment") this.show("", "Training both runs…");

@@ -1,6 +1,7 @@
 // The live page: the form, the buttons and the transcript, showing the reader's run (run.js) as it trains.
 // What to do is decided in Python (microgpt/live.py); this file only asks and shows.
-import { liveRun, ConfirmNeeded, mb } from "./run.js";
+import { liveRun, ConfirmNeeded } from "./run.js";
+import { mb } from "./runtime.js";
 import { drawCurves } from "./curves.js";
 
 const panel = document.querySelector(".mg-live");

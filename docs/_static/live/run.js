@@ -1,7 +1,7 @@
 // The reader's run, one per tab: driven a few steps per call in the worker, saved (store.js) after every action so it
 // follows the reader from page to page, bit for bit (microgpt.live.Session.save/restore).
 // The live panel and every page's run bar drive it; scenes listen to its "step" events.
-import { runtime, PageError } from "./runtime.js";
+import { runtime, PageError, mb } from "./runtime.js";
 import * as store from "./store.js";
 
 const STOP_GRACE_MS = 1000; // Stop lets the call in flight end this long, then ends the worker (and restores)
@@ -16,8 +16,6 @@ export class ConfirmNeeded extends PageError {
     this.plan = plan;
   }
 }
-
-export const mb = (bytes) => (bytes / 1e6).toFixed(1); // megabytes, as every view says them
 
 /** The page's own title (its h1 without the theme's link mark), for "restored from …". */
 function pageTitle() {

@@ -7,6 +7,8 @@
 const base = new URL("./", import.meta.url);
 const shared = new Map();
 
+export const mb = (bytes) => (bytes / 1e6).toFixed(1); // megabytes, as every view of a download says them
+
 export class PageError extends Error {
   constructor({ field, message, traceback }) {
     super(message);
