@@ -89,6 +89,19 @@ def settle(figure, timeout=60_000):
     figure.page.wait_for_function(SETTLED, arg=handle, polling="raf", timeout=timeout)
 
 
+STILL = """() => {  // the page has not scrolled over the last ten animation frames
+  window.mgStill = scrollY === window.mgLastY ? (window.mgStill || 0) + 1 : 0;
+  window.mgLastY = scrollY;
+  return window.mgStill >= 10;
+}"""
+
+
+def still(page):
+    """Until the page has not scrolled for ten frames (a smooth scroll, Furo's default, or a swipe's fling over)."""
+    page.evaluate("() => { window.mgStill = 0; window.mgLastY = undefined; }")
+    page.wait_for_function(STILL, polling="raf", timeout=30_000)
+
+
 def frames(page, n):
     """Lets n animation frames pass: time for an animation to show itself, counted in the page's frames."""
     page.evaluate("n => new Promise(done => { const tick = () => --n > 0 ? requestAnimationFrame(tick) : done(); "
@@ -652,8 +665,9 @@ def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
         figure = figures.nth(i)
         figure.scroll_into_view_if_needed()
         stage = figure.locator(".mg-scene-stage")
-        stage.evaluate("el => el.scrollIntoView({block: 'center'})")
+        stage.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
         settle(figure)
+        still(page)  # the last swipe's fling over: this swipe alone moves the page now
         box = stage.bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         before = page.evaluate("scrollY")
@@ -864,19 +878,11 @@ def tab_to(page, locator, most=80) -> int:
     pytest.fail(f"after {most} stops, focus is on {page.evaluate('document.activeElement.outerHTML.slice(0, 120)')}")
 
 
-STILL = """() => {  // the page has not scrolled over the last ten animation frames
-  window.mgStill = scrollY === window.mgLastY ? (window.mgStill || 0) + 1 : 0;
-  window.mgLastY = scrollY;
-  return window.mgStill >= 10;
-}"""
-
-
 def place(stage) -> float:
     """Where the scene is in the window, once the page is still (the focus's smooth scroll over): a key that
     scrolled the page would move it (scroll anchoring keeps it put when something above it changes size, so
     scrollY alone may change without a scroll)."""
-    stage.page.evaluate("() => { window.mgStill = 0; window.mgLastY = undefined; }")
-    stage.page.wait_for_function(STILL, polling="raf", timeout=30_000)
+    still(stage.page)
     return stage.evaluate("s => s.getBoundingClientRect().top")
 
 
@@ -992,7 +998,7 @@ def test_back_to_top_covers_nothing(server, webgl_browser, width):
     else:
         page.mouse.move(width / 2, 450)
         page.mouse.wheel(0, 1800)
-    page.wait_for_function(STILL, polling="raf", timeout=30_000)
+    still(page)
     assert page.evaluate("scrollY") > 1500
     covered = []
     for _ in range(4):
@@ -1001,7 +1007,7 @@ def test_back_to_top_covers_nothing(server, webgl_browser, width):
         else:
             page.mouse.wheel(0, -150)
         page.get_by_role("link", name="Back to top").wait_for(state="visible", timeout=10_000)
-        page.wait_for_function(STILL, polling="raf", timeout=30_000)
+        still(page)
         covered += page.evaluate(UNDER_PILL)
         assert page.evaluate("""() => { const pill = document.querySelector(".back-to-top"),  // and nothing covers it
           r = pill.getBoundingClientRect(); return pill.contains(document.elementFromPoint(r.x + r.width / 2,

@@ -112,7 +112,15 @@ function setUp(panel) {
     }
   }
 
-  function say(text) { status.textContent = text; }
+  /** The status; while the runtime loads it never shrinks, so the buttons below it hold still: its messages change
+   *  every few hundred ms then, and at a phone's width take one to three lines (a press aimed at Train landed
+   *  elsewhere as a message's line count changed under it). */
+  function say(text) {
+    status.textContent = text;
+    const loading = run.rt.loaded && !run.rt.ready;
+    status.style.minHeight = loading ? `${Math.max(status.offsetHeight, parseFloat(status.style.minHeight) || 0)}px`
+      : "";
+  }
 
   let shownField = null; // the field the error box names, if it names one
 

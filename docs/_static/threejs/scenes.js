@@ -67,6 +67,8 @@ function busy(entry, work) {
 
 function fallback(entry, reason) {
   stop(entry);
+  entry.options?.remove(); // the static picture has no options: its row goes, room and all
+  entry.options = null;
   setState(entry, "fallback");
   if (reason) console.warn(`microgpt scene ${entry.fig.dataset.scene}: showing the static picture (${reason})`);
 }
@@ -75,6 +77,7 @@ function stop(entry) {
   entry.generation += 1; // a start still loading sees this and gives up
   const scene = entry.live;
   entry.live = null;
+  hold(entry);
   if (scene) {
     scene.canvas.removeEventListener("webglcontextlost", entry.onLost);
     scene.canvas.removeEventListener("webglcontextrestored", entry.onRestored);
@@ -82,10 +85,17 @@ function stop(entry) {
   }
   if (scene) entry.fig.mgScene = null;
   showKeys(entry);
-  entry.options?.remove();
-  entry.options = null;
+  entry.options?.replaceChildren();
   if (scene) setState(entry, "idle");
   showWait(entry);
+}
+
+/** A stopped scene's options row stays at its height (measured before the scene takes its controls away), empty,
+ *  for the scene's next start: scenes stop as they scroll away (MAX_LIVE), and a row that went with them would
+ *  change the page's height above the reader (scroll anchoring then moves the page back by as much, under a swipe
+ *  in progress). */
+function hold(entry) {
+  if (entry.options) entry.options.style.minHeight = `${entry.options.offsetHeight}px`;
 }
 
 function makeRoom() {
@@ -112,19 +122,22 @@ async function start(entry) {
       from.fetchJSON(new URL("manifest.json", snapshotUrl).href),
     ]);
     if (!current()) return; // scrolled away, or evicted for another scene, while loading
-    entry.options = document.createElement("div");
-    entry.options.className = "mg-scene-options";
-    (entry.excerpt ?? entry.stage).after(entry.options);
+    if (!entry.options) {
+      entry.options = document.createElement("div");
+      entry.options.className = "mg-scene-options";
+      (entry.excerpt ?? entry.stage).after(entry.options);
+    }
     const scene = await module.create({
       stage: entry.stage, options: entry.options, data, manifest, reducedMotion,
       snapshotUrl, fetchJSON: (url) => busy(entry, from.fetchJSON(url)), step, source: from,
     });
     if (!current()) { // evicted while the scene was being built: free it at once
+      hold(entry);
       scene.dispose();
-      entry.options?.remove();
-      entry.options = null;
+      entry.options.replaceChildren();
       return;
     }
+    entry.options.style.minHeight = ""; // its own controls again
     entry.onLost = (e) => {
       e.preventDefault(); // tells the browser we want the context back
       setState(entry, "fallback"); // the static picture until it is restored
