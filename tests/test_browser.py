@@ -654,6 +654,22 @@ def swipe(cdp, x, y, dy, moves=8):
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_scene_that_stops_keeps_its_room(server, webgl_browser, width):
+    """A scene stops once the reader has scrolled past it (its controls go with it): its figure keeps its height,
+    so nothing moves above the reader (scroll anchoring moved the page back by as much, under a swipe)."""
+    page, errors = reader(webgl_browser, width, f"{server}/scenes.html")
+    figure = page.locator('figure.mg-scene[data-scene="model"]')  # a 3D scene: the most controls
+    figure.locator(".mg-scene-stage").evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+    settle(figure)
+    height = figure.evaluate("f => f.getBoundingClientRect().height")
+    page.evaluate("() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})")
+    wait_state(figure, ["idle"])
+    assert figure.evaluate("f => f.getBoundingClientRect().height") == height
+    assert errors == []
+    page.context.close()
+
+
 def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
     """One finger, vertically, over the middle of each scene (real touch events through the compositor, which
     honours touch-action): the page scrolls."""

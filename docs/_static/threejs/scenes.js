@@ -95,7 +95,7 @@ function stop(entry) {
  *  change the page's height above the reader (scroll anchoring then moves the page back by as much, under a swipe
  *  in progress). */
 function hold(entry) {
-  if (entry.options) entry.options.style.minHeight = `${entry.options.offsetHeight}px`;
+  if (entry.options) entry.options.style.minHeight = `${entry.options.getBoundingClientRect().height}px`;
 }
 
 function makeRoom() {
