@@ -108,15 +108,27 @@ def cli(capsys, names_path, *argv) -> str:
     return capsys.readouterr().out
 
 
+SAID = """() => {  // every text the status and the rate take, from now on
+  window.mgSaid = new Set();
+  const panel = document.querySelector(".mg-live");
+  new MutationObserver(() => {
+    for (const el of panel.querySelectorAll("[data-live=status], [data-live=rate]")) window.mgSaid.add(el.textContent);
+  }).observe(panel, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 @LEGS
 def test_run_prints_the_clis_transcript(live, capsys, names_path, webgl):
     page = live(webgl)
     assert page.state() == "idle" and page.transcript() == ""
+    page.page.evaluate(SAID)
     page.fill(steps=20)
     page.press("Run")
     page.wait("done", "error")
     assert page.error() == ""
     assert page.transcript() == cli(capsys, names_path, "--steps", "20")
+    said = page.page.evaluate("[...window.mgSaid]")  # every status and rate the run showed
+    assert [text for text in said if "Infinity" in text or "NaN" in text] == []
 
 
 def test_train_100_twice_stops_at_the_horizon_and_extends(live):

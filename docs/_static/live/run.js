@@ -289,9 +289,12 @@ class LiveRun extends EventTarget {
     this.emit("reset");
   }
 
+  /** Over the last 20 steps; null until they span some time (the steps of one call share its stamp: the first
+   *  call alone would say "Infinity steps/s"). */
   stepsPerSecond() {
     const recent = this.stamps.slice(-20);
-    return recent.length < 2 ? null : (recent.length - 1) / ((recent[recent.length - 1] - recent[0]) / 1000);
+    const seconds = (recent[recent.length - 1] - recent[0]) / 1000;
+    return recent.length < 2 || !(seconds > 0) ? null : (recent.length - 1) / seconds;
   }
 }
 
