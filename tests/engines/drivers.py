@@ -211,8 +211,13 @@ class WebKit(Driver):
         return element
 
     def fill(self, selector, text):
+        """As a reader does: select what the field holds and type over it (WebDriver's clear() leaves the field
+        at once, so its change event, and the check it starts, would come before the typing)."""
+        from selenium.webdriver.common.keys import Keys
+
         element = self.element(selector)
-        element.clear()
+        element.send_keys(Keys.CONTROL, "a")
+        element.send_keys(Keys.DELETE)
         element.send_keys(str(text))
 
     def type(self, selector, text):

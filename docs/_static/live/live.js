@@ -112,15 +112,16 @@ function setUp(panel) {
     }
   }
 
-  /** The status; while the runtime loads it never shrinks, so the buttons below it hold still: its messages change
-   *  every few hundred ms then, and at a phone's width take one to three lines (a press aimed at Train landed
-   *  elsewhere as a message's line count changed under it). */
+  /** The status. It never shrinks until the reader's next press (or a resize), so the buttons below it hold still
+   *  while the reader aims: its messages change as the runtime loads, as a check answers, as an action ends, and at
+   *  a phone's width take one to three lines (a press aimed at Train landed elsewhere as one changed under it). */
   function say(text) {
     status.textContent = text;
-    const loading = run.rt.loaded && !run.rt.ready;
-    status.style.minHeight = loading ? `${Math.max(status.offsetHeight, parseFloat(status.style.minHeight) || 0)}px`
-      : "";
+    const least = Math.max(status.getBoundingClientRect().height, parseFloat(status.style.minHeight) || 0);
+    status.style.minHeight = `${least}px`;
   }
+  const unpin = () => { status.style.minHeight = ""; }; // a press (the page may move now), or a new width
+  addEventListener("resize", unpin);
 
   let shownField = null; // the field the error box names, if it names one
 
@@ -225,25 +226,20 @@ function setUp(panel) {
   }
 
   /** The runtime, loaded in the background for the checks: no button waits for it (a Run pressed meanwhile waits
-   *  for the same load, and shows it as its own); its progress shows while no action does. */
+   *  for the same load, and shows it as its own); its progress is said in the status while no action speaks. */
   function loadToCheck() {
     const quiet = () => !acting();
     run.rt.load((loaded, total, active) => whenReleased(() => {
-      if (!quiet() || run.rt.ready) return;
-      progress.hidden = false;
-      progress.max = total;
-      progress.value = loaded;
+      if (!quiet() || run.rt.ready) return; // words only: a progress bar appearing now would move the buttons
       say(active ? `Downloading the Python runtime and the port: ${mb(loaded)} of ${mb(total)} MB, to check your ` +
         "settings (Run needs it too)…" : `Starting Python (${mb(loaded)} MB downloaded)…`);
     })).then(() => whenReleased(() => {
       if (!quiet()) return;
-      progress.hidden = true;
       say("Python is loaded: it checks each setting as you leave its field.");
       replan(true);
       checkTemperature(true);
     }), (error) => whenReleased(() => {
       if (!quiet()) return;
-      progress.hidden = true;
       showError(error, true);
       say("Python could not load here: nothing can run.");
     }));
