@@ -449,6 +449,7 @@ function setUp(panel) {
   panel.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || button.disabled) return;
+    unpin();
     if (button.dataset.action === "stop") {
       stoppedAway = stopButton.parentElement !== resumeHome.parentElement;
       run.stop();
