@@ -383,8 +383,10 @@ def test_a_model_too_large_is_refused_and_a_slow_one_stops_within_2_s(live, devi
     page.page.wait_for_function("performance.getEntriesByName('mg-live-stop').length > 0", timeout=5000)
     stop_ms = page.measures("mg-live-stop")[0]
     page.wait("paused")
+    # measured as the restore ends, which may follow the state: a fresh runtime's load, then this large model set up
+    # again from its save (a loaded machine took over a minute once)
     page.page.wait_for_function("performance.getEntriesByName('mg-live-restore').length > 0",
-                                timeout=LOAD_TIMEOUT)  # measured as the restore ends, which may follow the state
+                                timeout=3 * LOAD_TIMEOUT)
     restore_ms = page.measures("mg-live-restore")[0]
     print(f"{device}: Stop to the runtime idle {stop_ms:.0f} ms; restart to the run back {restore_ms:.0f} ms")
     assert stop_ms <= 2000
