@@ -77,25 +77,25 @@ function stop(entry) {
   entry.generation += 1; // a start still loading sees this and gives up
   const scene = entry.live;
   entry.live = null;
-  hold(entry);
   if (scene) {
     scene.canvas.removeEventListener("webglcontextlost", entry.onLost);
     scene.canvas.removeEventListener("webglcontextrestored", entry.onRestored);
-    scene.dispose();
+    entry.fig.mgScene = null;
   }
-  if (scene) entry.fig.mgScene = null;
+  dispose(entry, scene);
   showKeys(entry);
-  entry.options?.replaceChildren();
   if (scene) setState(entry, "idle");
   showWait(entry);
 }
 
-/** A stopped scene's options row stays at its height (measured before the scene takes its controls away), empty,
- *  for the scene's next start: scenes stop as they scroll away (MAX_LIVE), and a row that went with them would
- *  change the page's height above the reader (scroll anchoring then moves the page back by as much, under a swipe
- *  in progress). */
-function hold(entry) {
+/** Frees a scene (if there is one); its options row stays at its height (measured before the scene takes its
+ *  controls away), empty, for the scene's next start: scenes stop as they scroll away (MAX_LIVE), and a row that
+ *  went with them would change the page's height above the reader (scroll anchoring then moves the page back by as
+ *  much, under a swipe in progress). */
+function dispose(entry, scene) {
   if (entry.options) entry.options.style.minHeight = `${entry.options.getBoundingClientRect().height}px`;
+  scene?.dispose();
+  entry.options?.replaceChildren();
 }
 
 function makeRoom() {
@@ -132,9 +132,7 @@ async function start(entry) {
       snapshotUrl, fetchJSON: (url) => busy(entry, from.fetchJSON(url)), step, source: from,
     });
     if (!current()) { // evicted while the scene was being built: free it at once
-      hold(entry);
-      scene.dispose();
-      entry.options.replaceChildren();
+      dispose(entry, scene);
       return;
     }
     entry.options.style.minHeight = ""; // its own controls again
