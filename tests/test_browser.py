@@ -1009,8 +1009,11 @@ def test_back_to_top_covers_nothing(server, webgl_browser, width):
     page, errors = reader(webgl_browser, width, f"{server}/sections/training.html")
     if width == 390:
         cdp = page.context.new_cdp_session(page)
-        for _ in range(2):
-            swipe(cdp, 195, 700, -600)  # a finger up: the page scrolls down
+        for _ in range(6):  # a finger up: the page scrolls down (how far a swipe's fling goes depends on the load)
+            swipe(cdp, 195, 700, -600)
+            still(page)
+            if page.evaluate("scrollY") > 1500:
+                break
     else:
         page.mouse.move(width / 2, 450)
         page.mouse.wheel(0, 1800)
