@@ -670,6 +670,27 @@ def test_a_scene_that_stops_keeps_its_room(server, webgl_browser, width):
     page.context.close()
 
 
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_scene_back_in_view_before_it_started_starts(server, webgl_browser, width):
+    """The reader scrolls to a scene, away while it still loads, and back: it starts (it stayed blank, its first
+    start given up and the second refused for the first's sake; on a loaded machine, seen in CI)."""
+    page, errors = reader(webgl_browser, width, f"{server}/scenes.html")
+    held = []
+    page.route("**/_snapshots/autograd.json", lambda route: held.append(route))  # its data: once the reader is back
+    figure = page.locator('figure.mg-scene[data-scene="autograd"]')
+    for where in ("el => el.scrollIntoView({block: 'center', behavior: 'instant'})",
+                  "() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})",
+                  "el => el.scrollIntoView({block: 'center', behavior: 'instant'})"):
+        figure.evaluate(where)
+        still(page)
+    page.wait_for_function("() => true")  # lets Playwright hand over the held request
+    assert len(held) == 1 and figure.get_attribute("data-state") == "idle"
+    held[0].continue_()
+    wait_state(figure, ["live"])
+    assert errors == []
+    page.context.close()
+
+
 def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
     """One finger, vertically, over the middle of each scene (real touch events through the compositor, which
     honours touch-action): the page scrolls."""

@@ -74,7 +74,8 @@ function fallback(entry, reason) {
 }
 
 function stop(entry) {
-  entry.generation += 1; // a start still loading sees this and gives up
+  entry.generation += 1; // a start still loading sees this and gives up,
+  entry.starting = null; // and the next start need not wait for it (a scene back in view before it gave up)
   const scene = entry.live;
   entry.live = null;
   if (scene) {
@@ -103,7 +104,6 @@ function makeRoom() {
   if (live.length < MAX_LIVE) return;
   const victim = live.sort((a, b) => (a.visible - b.visible) || (a.seen - b.seen))[0];
   stop(victim);
-  victim.starting = null; // its start, if still loading, will see the new generation and stop
 }
 
 async function start(entry) {
