@@ -96,6 +96,10 @@ STILL = """() => {  // the page has not scrolled over the last ten animation fra
 }"""
 
 
+# at once, not smoothly (Furo's default): a wait for a scene to stop waited 1.5 s for a long page's smooth scroll
+TO_BOTTOM = "() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})"
+
+
 def still(page):
     """Until the page has not scrolled for ten frames (a smooth scroll, Furo's default, or a swipe's fling over)."""
     page.evaluate("() => { window.mgStill = 0; window.mgLastY = undefined; }")
@@ -310,7 +314,7 @@ def test_mount_and_unmount_thirty_times_leaks_nothing(server, chromium):
             memory = page.evaluate("() => window.mounted.memory()")
             baseline = baseline or memory
             assert memory == baseline  # each mount makes the same, no more
-            page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")  # far away: disposed
+            page.evaluate(TO_BOTTOM)  # far away: disposed
             wait_state(figure, ["idle"])
             assert page.evaluate("() => window.mounted.memory()") == {"geometries": 0, "textures": 0}
             assert page.locator("figure.mg-scene canvas").count() == 0
@@ -632,10 +636,10 @@ def test_a_selected_element_keeps_its_lines_lit_and_shows_them(server, webgl_bro
     assert excerpt.is_visible() and excerpt.get_attribute("data-lines") == ",".join(map(str, lines))
     code = json.loads(figure.get_attribute("data-code"))[str(lines[0])][1].strip()
     assert code and code in excerpt.inner_text()
-    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")  # the scene is disposed
+    page.evaluate(TO_BOTTOM)  # the scene is disposed
     wait_state(figure, ["idle"])  # disposed: the selection outlives its scene
     assert page.evaluate(LIT) == lines
-    page.evaluate("() => window.scrollTo(0, 0)")
+    page.evaluate("() => window.scrollTo({top: 0, behavior: 'instant'})")
     excerpt.get_by_role("link").click()  # to the lines themselves
     page.wait_for_function("el => { const r = el.getBoundingClientRect(); "
                            "return r.top >= 0 && r.bottom <= innerHeight; }",
@@ -663,7 +667,7 @@ def test_a_scene_that_stops_keeps_its_room(server, webgl_browser, width):
     figure.locator(".mg-scene-stage").evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
     settle(figure)
     height = figure.evaluate("f => f.getBoundingClientRect().height")
-    page.evaluate("() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})")
+    page.evaluate(TO_BOTTOM)
     wait_state(figure, ["idle"])
     assert figure.evaluate("f => f.getBoundingClientRect().height") == height
     assert errors == []
@@ -679,7 +683,7 @@ def test_a_scene_back_in_view_before_it_started_starts(server, webgl_browser, wi
     page.route("**/_snapshots/autograd.json", lambda route: held.append(route))  # its data: once the reader is back
     figure = page.locator('figure.mg-scene[data-scene="autograd"]')
     for where in ("el => el.scrollIntoView({block: 'center', behavior: 'instant'})",
-                  "() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})",
+                  TO_BOTTOM,
                   "el => el.scrollIntoView({block: 'center', behavior: 'instant'})"):
         figure.evaluate(where)
         still(page)
