@@ -98,6 +98,7 @@ STILL = """() => {  // the page has not scrolled over the last ten animation fra
 
 # at once, not smoothly (Furo's default): a wait for a scene to stop waited 1.5 s for a long page's smooth scroll
 TO_BOTTOM = "() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})"
+TO_CENTER = "el => el.scrollIntoView({block: 'center', behavior: 'instant'})"  # the element, mid-screen
 
 
 def still(page):
@@ -665,7 +666,7 @@ def test_a_scene_that_stops_keeps_its_room(server, webgl_browser, width):
     so nothing moves above the reader (scroll anchoring moved the page back by as much, under a swipe)."""
     page, errors = reader(webgl_browser, width, f"{server}/scenes.html")
     figure = page.locator('figure.mg-scene[data-scene="model"]')  # a 3D scene: the most controls
-    figure.locator(".mg-scene-stage").evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+    figure.locator(".mg-scene-stage").evaluate(TO_CENTER)
     settle(figure)
     height = figure.evaluate("f => f.getBoundingClientRect().height")
     page.evaluate(TO_BOTTOM)
@@ -683,9 +684,7 @@ def test_a_scene_back_in_view_before_it_started_starts(server, webgl_browser, wi
     held = []
     page.route("**/_snapshots/autograd.json", lambda route: held.append(route))  # its data: once the reader is back
     figure = page.locator('figure.mg-scene[data-scene="autograd"]')
-    for where in ("el => el.scrollIntoView({block: 'center', behavior: 'instant'})",
-                  TO_BOTTOM,
-                  "el => el.scrollIntoView({block: 'center', behavior: 'instant'})"):
+    for where in (TO_CENTER, TO_BOTTOM, TO_CENTER):
         figure.evaluate(where)
         still(page)
     page.wait_for_function("() => true")  # lets Playwright hand over the held request
@@ -707,7 +706,7 @@ def test_a_swipe_over_every_scene_scrolls_the_page(server, webgl_browser):
         figure = figures.nth(i)
         figure.scroll_into_view_if_needed()
         stage = figure.locator(".mg-scene-stage")
-        stage.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+        stage.evaluate(TO_CENTER)
         settle(figure)
         still(page)  # the last swipe's fling over: this swipe alone moves the page now
         box = stage.bounding_box()

@@ -293,8 +293,8 @@ class LiveRun extends EventTarget {
    *  call alone would say "Infinity steps/s"). */
   stepsPerSecond() {
     const recent = this.stamps.slice(-20);
-    const seconds = (recent[recent.length - 1] - recent[0]) / 1000;
-    return recent.length < 2 || !(seconds > 0) ? null : (recent.length - 1) / seconds;
+    const seconds = (recent[recent.length - 1] - recent[0]) / 1000; // NaN without steps, 0 with one
+    return seconds > 0 ? (recent.length - 1) / seconds : null;
   }
 }
 
