@@ -90,18 +90,28 @@ def sphinx_command(out: Path, cache: Path) -> list[str]:
 BUILD_ENV = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
 
 
-JOB = """import os, subprocess, sys
+JOB = """import json, os, shutil, subprocess, sys
 if os.fork():
     os._exit(0)  # the test process's child returns at once: the job below is nobody's child, nobody's zombie
 os.setsid()  # a session of its own, which close() ends with its kernels
-name = sys.argv[1]
+name, fresh, command = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
 with open(name + ".pid", "w") as f:
     f.write(str(os.getpid()))
-code = subprocess.call(sys.argv[2:])
+for attempt in (1, 2):  # once more if a kernel lost its port (below); the second attempt's outcome stands
+    with open(name + ".out", "w") as out, open(name + ".err", "w") as err:
+        code = subprocess.call(command, stdout=out, stderr=err)
+    with open(name + ".err", encoding="utf-8", errors="replace") as err:
+        if code == 0 or "Address already in use" not in err.read():
+            break
+    for path in fresh:  # from nothing again: what the first attempt left
+        shutil.rmtree(path, ignore_errors=True)
 with open(name + ".rc.tmp", "w") as f:
     f.write(str(code))
 os.replace(name + ".rc.tmp", name + ".rc")
-"""  # starts a job's command, and writes its exit code where every test process of the run can read it
+"""  # starts a job's command, and writes its exit code where every test process of the run can read it. A Jupyter
+# kernel can die at its start, once in several runs here, when another process takes one of the ports its manager
+# picked for it before the kernel binds them (jupyter_client#487, #154: Address already in use); the builds' kernels
+# start side by side, so a build that failed that way runs again, from nothing.
 
 
 def alive(pid: int) -> bool:
@@ -129,21 +139,20 @@ class Background:
         self.tmp = Path(tempfile.gettempdir()) / f"microgpt-tests-{run_id}"
         self.tmp.mkdir(exist_ok=True)
 
-    def start(self, name, command, low=False):
+    def start(self, name, command, low=False, fresh=()):
+        """fresh: what the job writes besides its output, removed before a second attempt (JOB)."""
         try:  # the claim: exactly one process of the run creates the lock file
             os.close(os.open(self.tmp / f"{name}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
             return
-        with open(self.tmp / f"{name}.out", "w") as stdout, open(self.tmp / f"{name}.err", "w") as stderr:
-            # output to files: a pipe nobody reads until the end would fill up and stall the job
-            subprocess.run([sys.executable, "-c", JOB, str(self.tmp / name), *command], stdout=stdout,
-                           stderr=stderr, env=BUILD_ENV, check=True,
-                           preexec_fn=(lambda: os.nice(self.LOW)) if low else None)
+        # JOB writes the job's output to files: a pipe nobody reads until the end would fill up and stall the job
+        subprocess.run([sys.executable, "-c", JOB, str(self.tmp / name), json.dumps([str(p) for p in fresh]),
+                        *command], env=BUILD_ENV, check=True, preexec_fn=(lambda: os.nice(self.LOW)) if low else None)
 
     def build(self, name):
         """A clean build of the real site with its own jupyter cache, as `nox -s docs` runs it."""
-        out = self.tmp / name
-        self.start(name, sphinx_command(out, self.tmp / f"cache-{name}"), low=name != "a")
+        out, cache = self.tmp / name, self.tmp / f"cache-{name}"
+        self.start(name, sphinx_command(out, cache), low=name != "a", fresh=(out, cache))
         return out
 
     def default_run(self, names: Path):
