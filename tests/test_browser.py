@@ -521,6 +521,7 @@ def test_no_page_is_wider_than_the_window(site, server, webgl_browser):
         page.goto(f"{server}/{name}")
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
+            frames(page, 3)  # the resize observed, each scene's redraw asked for, drawn: what the reader sees
             scroll = page.evaluate("() => document.documentElement.scrollWidth")
             if scroll > width:
                 wider.append(f"{name} at {width} px is {scroll} px wide")
@@ -805,8 +806,9 @@ NO_SIDEWAYS = """() => {
   for (const el of article.querySelectorAll("*")) {  // nor does anything in it cut its content off
     const style = getComputedStyle(el);
     if (el.closest(".mg-labels, [hidden]") || style.textOverflow === "ellipsis") continue;
+    const scene = el.closest("[data-scene]")?.dataset.scene;
     if (el.scrollWidth > el.clientWidth + 1 && ["hidden", "clip"].includes(style.overflowX))
-      out.push(`${el.tagName}.${el.className} cuts ${el.scrollWidth - el.clientWidth} px off`);
+      out.push(`${el.tagName}.${el.className}${scene ? ` (scene ${scene})` : ""} cuts ${el.scrollWidth - el.clientWidth} px off`);
   }
   return out;
 }"""
