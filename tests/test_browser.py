@@ -806,9 +806,9 @@ NO_SIDEWAYS = """() => {
   for (const el of article.querySelectorAll("*")) {  // nor does anything in it cut its content off
     const style = getComputedStyle(el);
     if (el.closest(".mg-labels, [hidden]") || style.textOverflow === "ellipsis") continue;
-    const scene = el.closest("[data-scene]")?.dataset.scene;
+    const scene = el.closest("[data-scene]")?.dataset.scene, where = scene ? ` (scene ${scene})` : "";
     if (el.scrollWidth > el.clientWidth + 1 && ["hidden", "clip"].includes(style.overflowX))
-      out.push(`${el.tagName}.${el.className}${scene ? ` (scene ${scene})` : ""} cuts ${el.scrollWidth - el.clientWidth} px off`);
+      out.push(`${el.tagName}.${el.className}${where} cuts ${el.scrollWidth - el.clientWidth} px off`);
   }
   return out;
 }"""

@@ -23,18 +23,21 @@ PAGE_CALLS = [("live.start", [{"steps": "3", "samples": "2"}]), ("live.train", [
 
 
 @pytest.fixture(scope="module")
-def runtime(site) -> tuple[Path, Path]:
-    """The built site's Pyodide folder and wheel, as runtime.json lists them."""
+def runtime(site) -> tuple[Path, Path, Path]:
+    """The built site's Pyodide folder, wheel and memory snapshot, as runtime.json lists them."""
     live = site / "_static" / "live"
     manifest = json.loads((live / "runtime.json").read_text())
-    return live / manifest["pyodide"], live / manifest["wheel"]
+    return live / manifest["pyodide"], live / manifest["wheel"], live / manifest["snapshot"]
 
 
-def under_pyodide(runtime, code: str, *mounts: Path) -> subprocess.CompletedProcess:
+def under_pyodide(runtime, code: str, *mounts: Path, snapshot=True) -> subprocess.CompletedProcess:
+    """Python restored from the snapshot, as the worker does (snapshot=False: started, as where the worker
+    cannot unzip the snapshot)."""
     node = shutil.which("node")
     assert node, "Node is needed for the Pyodide tests"
-    pyodide, wheel = runtime
-    return subprocess.run([node, str(RUN), str(pyodide), str(wheel), *map(str, mounts)], input=code,
+    pyodide, wheel, memory = runtime
+    restore = ["--snapshot", str(memory)] if snapshot else []
+    return subprocess.run([node, str(RUN), str(pyodide), str(wheel), *restore, *map(str, mounts)], input=code,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -57,9 +60,11 @@ def test_microgpt_run_under_pyodide_prints_what_cpython_prints(runtime, capsys, 
 
 
 def test_the_whole_original_under_pyodide_by_the_float_engine(runtime, names_path):
-    """1000 steps and 20 samples in the browser's runtime (seconds with the float engine): byte for byte."""
+    """1000 steps and 20 samples in the browser's runtime (seconds with the float engine), with Python started
+    rather than restored: byte for byte."""
     argv = ["run", "--data", str(names_path), "--engine", "floats"]
-    result = under_pyodide(runtime, f"from microgpt.cli import main\nmain({argv!r})\n", names_path.parent)
+    result = under_pyodide(runtime, f"from microgpt.cli import main\nmain({argv!r})\n", names_path.parent,
+                           snapshot=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == TRANSCRIPT.read_text(encoding="utf-8")
 

@@ -25,20 +25,34 @@ async function load({ base, runtime }) {
   onBytes = (n) => { loaded += n; self.postMessage({ type: "progress", loaded, total: runtime.total_bytes, active }); };
   const url = (path) => new URL(path, base).href;
   const { loadPyodide } = await import(url(runtime.pyodide + "pyodide.mjs"));
+  // Python as the build left it, started and with the port imported (sphinxext/memory_snapshot.mjs), instead of
+  // starting it here. Safari before 16.4 has no DecompressionStream to unzip it: it starts Python itself.
+  const snapshot = runtime.snapshot && typeof DecompressionStream === "function"
+    ? fetch(url(runtime.snapshot)).then(ok).then(gunzip) : undefined;
   const [pyodide, wheel, names] = await Promise.all([
-    loadPyodide({ indexURL: url(runtime.pyodide) }),
+    loadPyodide({ indexURL: url(runtime.pyodide), ...(snapshot && { _loadSnapshot: snapshot }) }),
     fetch(url(runtime.wheel)).then(ok).then((r) => r.arrayBuffer()),
     fetch(url(runtime.names)).then(ok).then((r) => r.arrayBuffer()),
   ]);
   loaded += runtime.files[runtime.pyodide + "pyodide.asm.mjs"] ?? 0; // imported as a module, not fetched
+  if (!snapshot) loaded += runtime.files[runtime.snapshot] ?? 0; // not needed here: the total is all there is
   self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes,
     active: 0 });
   pyodide.unpackArchive(new Uint8Array(wheel), "wheel");
   pyodide.FS.mkdirTree("/data");
   pyodide.FS.writeFile("/data/names.txt", new Uint8Array(names));
-  pyodide.runPython("import os; os.environ['MICROGPT_DATA'] = '/data/names.txt'");
+  // a snapshot holds the random state of the Python that made it: reseed, as a Python started here would be
+  pyodide.runPython("import os, random; os.environ['MICROGPT_DATA'] = '/data/names.txt'; random.seed()");
   python = { pyodide, call: pyodide.pyimport("microgpt.worker").call, live: pyodide.pyimport("microgpt.live") };
-  return { python: pyodide.version };
+  return { python: pyodide.version, snapshot: Boolean(snapshot) };
+}
+
+/** The snapshot's bytes: gunzipped here, unless the server sent it with Content-Encoding and fetch already did. */
+async function gunzip(response) {
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")))
+    .arrayBuffer());
 }
 
 function ok(response) {
