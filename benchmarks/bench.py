@@ -12,7 +12,8 @@ source), timed the same way beside CPython, for each engine the browser can run 
 step line (an empty cache) and to the end of the Run, the longest main-thread task while training (a `longtask`
 PerformanceObserver), and the transcript the page shows against the original's; then, side by side in each browser
 engine (Chromium, Firefox, WebKit: Debian's browsers, driven as tests/engines drives them, on an Xvfb display), the
-time from Run to the first step line and the training speed in steps per second, timed in the page.
+time from Run to the first step line and the training speed in steps per second, timed in the page; and the time
+to the first step line again with Python started in the worker instead of restored from the site's memory snapshot.
 """
 
 import argparse
@@ -251,15 +252,32 @@ ENGINE_CLOCK = """() => { window.mgClock = {run: null, first: null, last: null};
 
 
 def engine_timings(site: Path, steps: int = 100) -> dict:
-    """live.html in Chromium, Firefox and WebKit, each fresh (empty cache): Run -> first step line, steps/s."""
+    """live.html in Chromium, Firefox and WebKit, each fresh (empty cache): Run -> first step line, steps/s; then
+    Run -> first step line again, fresh, with Python started in the worker rather than restored from the site's
+    memory snapshot (the server leaves the snapshot out of runtime.json)."""
     import functools
     import http.server
+    import io
     import threading
 
     sys.path.insert(0, str(ROOT / "tests"))
     from engines.drivers import ENGINES, Chromium, Proxy, Xvfb
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
+        started = False  # runtime.json without its snapshot: the worker starts Python
+
+        def send_head(self):
+            if not (self.started and self.path.split("?")[0].endswith("/_static/live/runtime.json")):
+                return super().send_head()
+            runtime = json.loads((site / "_static/live/runtime.json").read_text(encoding="utf-8"))
+            runtime["total_bytes"] -= runtime["files"].pop(runtime.pop("snapshot"))
+            body = json.dumps(runtime).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
+
         def log_message(self, *args):
             pass
 
@@ -268,30 +286,38 @@ def engine_timings(site: Path, steps: int = 100) -> dict:
     display, proxy, results = Xvfb(), Proxy(), {}
     try:
         for name, driver in {"chromium": Chromium, **ENGINES}.items():
-            browser = driver(display.display, proxy.port, True)
-            try:
-                browser.open(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
-                browser.js(f"() => {{ {OPEN_SETTINGS} }}")
-                browser.fill('[name="steps"]', steps)
-                browser.fill('[name="samples"]', 0)
-                browser.js(ENGINE_CLOCK)
-                browser.click('button[data-action="run"]')
-                browser.wait("() => document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=900)
-                clock = browser.js("() => window.mgClock")
-                (n, last), first = clock["last"], clock["first"]
-                results[name] = {"version": browser.version, "steps": n,
-                                 "run_to_first_step_s": round((first - clock["run"]) / 1e3, 2),
-                                 "steps_per_s": round((n - 1) / ((last - first) / 1e3), 1)}
-            finally:
-                browser.close()
+            Quiet.started = False
+            results[name] = run_timed(driver(display.display, proxy.port, True), httpd, steps)
+            Quiet.started = True
+            started = run_timed(driver(display.display, proxy.port, True), httpd, steps)
+            results[name]["run_to_first_step_started_s"] = started["run_to_first_step_s"]
             print(f"live.html in {name} {results[name]['version']}: Run -> first step line "
-                  f"{results[name]['run_to_first_step_s']} s (empty cache), {results[name]['steps_per_s']} steps/s "
-                  f"over {n} steps")
+                  f"{results[name]['run_to_first_step_s']} s with Python restored from the snapshot, "
+                  f"{started['run_to_first_step_s']} s with Python started (each from an empty cache); "
+                  f"{results[name]['steps_per_s']} steps/s over {results[name]['steps']} steps")
     finally:
         display.close()
         proxy.close()
         httpd.shutdown()
     return results
+
+
+def run_timed(browser, httpd, steps: int) -> dict:
+    """Run on live.html in this browser (then closed): Run -> first step line, steps/s."""
+    try:
+        browser.open(f"http://127.0.0.1:{httpd.server_address[1]}/live.html")
+        browser.js(f"() => {{ {OPEN_SETTINGS} }}")
+        browser.fill('[name="steps"]', steps)
+        browser.fill('[name="samples"]', 0)
+        browser.js(ENGINE_CLOCK)
+        browser.click('button[data-action="run"]')
+        browser.wait("() => document.querySelector('.mg-live').dataset.liveState === 'done'", timeout=900)
+        clock = browser.js("() => window.mgClock")
+        (n, last), first = clock["last"], clock["first"]
+        return {"version": browser.version, "steps": n, "run_to_first_step_s": round((first - clock["run"]) / 1e3, 2),
+                "steps_per_s": round((n - 1) / ((last - first) / 1e3), 1)}
+    finally:
+        browser.close()
 
 
 def reference_transcript(steps: int) -> str | None:

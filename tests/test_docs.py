@@ -168,3 +168,21 @@ def test_readthedocs_config_builds_with_warnings_as_errors():
     assert rtd["sphinx"] == {"configuration": "docs/conf.py", "fail_on_warning": True}
     assert rtd["build"]["tools"]["python"] == "3.11"
     assert json.dumps(rtd).count("--group docs") == 1
+
+
+def test_the_memory_snapshot_says_what_it_needs(tmp_path, monkeypatch):
+    """Without Node, or with a folder that is not Pyodide, the build stops on one error naming the setting, and
+    leaves no half-made snapshot behind."""
+    from sphinx.errors import ConfigError
+
+    from microgpt.sphinxext import live
+
+    wheel = tmp_path / "port.whl"
+    wheel.write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"^microgpt_pyodide_dir: making Pyodide's memory snapshot with "
+                                          rf"{re.escape(str(tmp_path))} failed: \S"):
+        live.make_memory_snapshot(tmp_path, wheel, tmp_path / "out")
+    monkeypatch.setattr(live.shutil, "which", lambda name: None)
+    with pytest.raises(ConfigError, match=r"needs Node\.js \(`node` on PATH\)"):
+        live.make_memory_snapshot(tmp_path, wheel, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
