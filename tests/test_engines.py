@@ -38,7 +38,13 @@ def press(browser, action, **data):
 
 
 def settle(browser, *states):
-    browser.wait(LIVE_STATE, list(states))
+    try:
+        browser.wait(LIVE_STATE, list(states))
+    except TimeoutError as e:  # what the reader would see instead
+        seen = browser.js("""() => [document.querySelector('.mg-live').dataset.liveState,
+          document.querySelector('[data-live=status]').textContent,
+          document.querySelector('[data-live=transcript]').textContent.slice(-200)]""")
+        raise TimeoutError(f"{e}: the page is {seen[0]!r}, says {seen[1]!r}, its transcript ends {seen[2]!r}") from None
 
 
 def error(browser) -> str:

@@ -519,6 +519,7 @@ def test_the_estimate_before_the_runtime_loads(live):
     page.page.wait_for_function("([el, t]) => el.textContent === t", timeout=LOAD_TIMEOUT, arg=[
         estimate.element_handle(), estimate_text({"engine": "scalar", "steps": "40", "n-layer": "2"})])
     assert [u for u in requests if "/wheel-" in u] and page.state() == "idle"
+    assert [u for u in requests if "/snapshot-" in u]  # Python was restored from the build's snapshot, not started
 
 
 @DEVICES

@@ -44,7 +44,7 @@ async function load({ base, runtime }) {
   // a snapshot holds the random state of the Python that made it: reseed, as a Python started here would be
   pyodide.runPython("import os, random; os.environ['MICROGPT_DATA'] = '/data/names.txt'; random.seed()");
   python = { pyodide, call: pyodide.pyimport("microgpt.worker").call, live: pyodide.pyimport("microgpt.live") };
-  return { python: pyodide.version, snapshot: Boolean(snapshot) };
+  return { python: pyodide.version };
 }
 
 /** The snapshot's bytes: gunzipped here, unless the server sent it with Content-Encoding and fetch already did. */

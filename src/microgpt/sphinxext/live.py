@@ -356,9 +356,8 @@ def copy_runtime(app, exception):
         return
     runtime = runtime_manifest(app)
     dest = Path(app.outdir) / RUNTIME_DIR
-    for name in [p.relative_to(dest) for pattern in ("wheel-*", "snapshot-*", "vendor/pyodide-*")
-                 for p in dest.glob(pattern)]:
-        shutil.rmtree(dest / name, ignore_errors=True)  # an earlier build's wheel, snapshot or Pyodide
+    for earlier in [p for pattern in ("wheel-*", "snapshot-*", "vendor/pyodide-*") for p in dest.glob(pattern)]:
+        shutil.rmtree(earlier, ignore_errors=True)  # an earlier build's wheel, snapshot or Pyodide
     for name, source in runtime["_sources"].items():
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest / name)
