@@ -183,7 +183,10 @@ def test_a_bad_setting_and_bad_documents_each_get_one_message(live):
     page.wait("error")
     assert page.error() == "--n-embd: 10 is not divisible by n_head=4" and page.transcript() == ""
     assert page.page.input_value('[name="n-embd"]') == "10" and page.page.input_value('[name="steps"]') == "100"
-    page.fill(n_embd=16, steps=1000)
+    assert page.status() == "Nothing ran: fix the setting and try again."
+    page.fill(n_embd=16, steps=1000)  # fixed: the message goes, and the status no longer asks for the fix
+    page.page.wait_for_function("() => document.querySelector('[data-live=error]').hidden", timeout=10_000)
+    assert page.status() == "Python is loaded: it checks each setting as you leave its field."
     page.page.fill('[name="generate-temperature"]', "0")
     page.press("Generate")
     page.wait("error")

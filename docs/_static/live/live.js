@@ -124,6 +124,8 @@ function setUp(panel) {
   addEventListener("resize", unpin);
 
   let shownField = null; // the field the error box names, if it names one
+  const FIX_IT = "Nothing ran: fix the setting and try again.";
+  const LOADED = "Python is loaded: it checks each setting as you leave its field.";
 
   /** The error of an action (or the check of a field the reader left, `leaving`: shown beside it the same way,
    *  without moving the page or the status). */
@@ -131,7 +133,12 @@ function setUp(panel) {
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
     confirmBox.hidden = true;
     shownField = null;
-    if (!error) { errorBox.hidden = true; errorBox.textContent = ""; return; }
+    if (!error) {
+      errorBox.hidden = true;
+      errorBox.textContent = "";
+      if (status.textContent === FIX_IT) say(LOADED); // fixed: the status no longer asks for it
+      return;
+    }
     if (error instanceof ConfirmNeeded) {
       $('[data-live="confirm-text"]').textContent = `${labelOf(error.field)}: ${error.message}. Train it anyway?`;
       confirmBox.hidden = false;
@@ -153,7 +160,7 @@ function setUp(panel) {
     if (leaving) return;
     say(error.field === "learning-rate" && error.message.startsWith("Training stopped") ? error.message
       : error.field === "steps" ? error.message
-        : field ? "Nothing ran: fix the setting and try again." : "The run stopped with an error.");
+        : field ? FIX_IT : "The run stopped with an error.");
   }
 
   function labelOf(field) {
@@ -235,7 +242,7 @@ function setUp(panel) {
         "settings (Run needs it too)…" : `Starting Python (${mb(loaded)} MB downloaded)…`);
     })).then(() => whenReleased(() => {
       if (!quiet()) return;
-      say("Python is loaded: it checks each setting as you leave its field.");
+      say(LOADED);
       replan(true);
       checkTemperature(true);
     }), (error) => whenReleased(() => {
