@@ -214,6 +214,7 @@ class LiveRun extends EventTarget {
 
   async train(steps, thenSample) {
     this.setState("running");
+    this.stamps.length = 0; // the rate is this press's: time paused or spent reading before it is not training
     let left = steps;
     this.pending = null;
     if (this.atHorizon && !thenSample) throw new PageError({ field: "steps", message: this.horizonReason() });
@@ -289,7 +290,7 @@ class LiveRun extends EventTarget {
     this.emit("reset");
   }
 
-  /** Over the last 20 steps; null until they span some time (the steps of one call share its stamp: the first
+  /** Over the last 20 steps of this press; null until they span some time (the steps of one call share its stamp: the first
    *  call alone would say "Infinity steps/s"). */
   stepsPerSecond() {
     const recent = this.stamps.slice(-20);
