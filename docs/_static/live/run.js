@@ -290,8 +290,8 @@ class LiveRun extends EventTarget {
     this.emit("reset");
   }
 
-  /** Over the last 20 steps of this press; null until they span some time (the steps of one call share its stamp: the first
-   *  call alone would say "Infinity steps/s"). */
+  /** Over the last 20 steps of this press; null until they span some time (the steps of one call share its
+   *  stamp: the first call alone would say "Infinity steps/s"). */
   stepsPerSecond() {
     const recent = this.stamps.slice(-20);
     const seconds = (recent[recent.length - 1] - recent[0]) / 1000; // NaN without steps, 0 with one
