@@ -170,6 +170,27 @@ def test_pause_and_resume(live, capsys, names_path):
     assert page.transcript() == cli(capsys, names_path, "--steps", "40", "--samples", "3", *SMALL_ARGS)
 
 
+@DEVICES
+def test_the_buttons_hold_still_while_a_run_starts_and_ends(live, device):
+    """The reader opens the settings and presses Run: above the buttons the status, the progress bar, the documents'
+    lines (a second later) and the settings' lock change as the run loads, trains and ends, and the row of buttons
+    stays where it was on the screen, so Stop, which appears beside Run, is where the reader aims."""
+    page = live(webgl=False, device=device)
+    page.fill(steps=20, samples=1, **SMALL)
+    row = page.page.locator('.mg-live-controls:has(button[data-action="run"])')
+    row.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+    page.page.evaluate("""row => { window.rowAt = []; new MutationObserver(() => rowAt.push(
+        row.getBoundingClientRect().top)).observe(document.querySelector('.mg-live'),
+        {childList: true, subtree: true, attributes: true, characterData: true}); }""", row.element_handle())
+    before = row.evaluate("el => el.getBoundingClientRect().top")
+    page.press("Run")
+    page.wait("done")
+    assert page.page.locator('[data-live="documents-info"]').text_content().startswith("The first after the shuffle")
+    assert page.page.locator('[data-live="dataset-report"]').text_content()
+    moved = [round(top - before, 1) for top in page.page.evaluate("rowAt")]
+    assert max(map(abs, moved)) < 1, moved  # a scroll lands on whole pixels: what is left under one is no move
+
+
 def test_a_bad_setting_and_bad_documents_each_get_one_message(live):
     page = live(webgl=False)
     page.fill(n_embd=10)

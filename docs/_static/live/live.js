@@ -48,7 +48,26 @@ function setUp(panel) {
 
   let notice = null; // a message of the action that just ended (a restore's), kept over the plain step count
 
+  /** Much of the panel sits above its buttons and changes while an action runs: the status, the progress bar, the
+   *  documents' lines (a second after Run), the horizon, the settings' lock. Each change goes through here, and the
+   *  page scrolls by what it added or took away above the row of the button pressed (the training row when none
+   *  is), so that row stays where the reader aims: Stop, which appears beside the button pressed, or Train next. */
+  const buttonsRow = $('button[data-action="run"]').parentElement;
+  let pressedRow = null;
+  function steady(change) {
+    const row = pressedRow ?? buttonsRow;
+    const before = row.getBoundingClientRect().top;
+    change();
+    const moved = row.getBoundingClientRect().top - before;
+    if (moved) window.scrollBy({ top: moved, behavior: "instant" });
+  }
+
   function showState(state) {
+    steady(() => showStateNow(state));
+    if (state !== "loading" && state !== "running") pressedRow = null;
+  }
+
+  function showStateNow(state) {
     panel.dataset.liveState = state;
     const busy = state === "loading" || state === "running";
     if (busy) notice = null;
@@ -116,9 +135,11 @@ function setUp(panel) {
    *  while the reader aims: its messages change as the runtime loads, as a check answers, as an action ends, and at
    *  a phone's width take one to three lines (a press aimed at Train landed elsewhere as one changed under it). */
   function say(text) {
-    status.textContent = text;
-    const least = Math.max(status.getBoundingClientRect().height, parseFloat(status.style.minHeight) || 0);
-    status.style.minHeight = `${least}px`;
+    steady(() => {
+      status.textContent = text;
+      const least = Math.max(status.getBoundingClientRect().height, parseFloat(status.style.minHeight) || 0);
+      status.style.minHeight = `${least}px`;
+    });
   }
   const unpin = () => { status.style.minHeight = ""; }; // a press (the page may move now), or a new width
   addEventListener("resize", unpin);
@@ -130,6 +151,11 @@ function setUp(panel) {
   /** The error of an action (or the check of a field the reader left, `leaving`: shown beside it the same way,
    *  without moving the page or the status). */
   function showError(error, leaving = false) {
+    if (error?.field && !leaving && !(error instanceof ConfirmNeeded)) showErrorNow(error, leaving); // to its field
+    else steady(() => showErrorNow(error, leaving));
+  }
+
+  function showErrorNow(error, leaving) {
     for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
     confirmBox.hidden = true;
     shownField = null;
@@ -200,9 +226,11 @@ function setUp(panel) {
     const perNode = measuredSpeed(p.engine);
     const perStep = perNode ? perNode * p.mean_nodes : p.browser_seconds_per_step;
     const where = perNode ? "at your browser's measured speed" : `in a browser on the benchmark's machine (headless Chromium, the ${p.engine} engine)`;
-    estimate.textContent = `${p.num_params.toLocaleString("en")} parameters; about ${Math.round(perStep * 1000)} ms a step ${where}: ` +
-      `${p.num_steps.toLocaleString("en")} steps in about ${duration(p.num_steps * perStep)}.` +
-      (p.level === "ok" ? "" : ` ${p.level === "refuse" ? "Too large for this page" : "Large"}: ${p.message}.`);
+    steady(() => {
+      estimate.textContent = `${p.num_params.toLocaleString("en")} parameters; about ${Math.round(perStep * 1000)} ms a step ${where}: ` +
+        `${p.num_steps.toLocaleString("en")} steps in about ${duration(p.num_steps * perStep)}.` +
+        (p.level === "ok" ? "" : ` ${p.level === "refuse" ? "Too large for this page" : "Large"}: ${p.message}.`);
+    });
   }
 
   /** Before the runtime loads: the default model's plan the page was built with (data-estimate: the benchmark's
@@ -210,6 +238,10 @@ function setUp(panel) {
    *  A changed model or documents: the default's figures, said to be the default's, until Python checks the new. */
   const shipped = JSON.parse(estimate.dataset.estimate);
   function estimateBeforeLoad() {
+    steady(estimateBeforeLoadNow);
+  }
+
+  function estimateBeforeLoadNow() {
     const values = settings();
     const base = shipped.engines[values.engine] ?? Object.values(shipped.engines)[0];
     const steps = Number(values.steps.trim());
@@ -228,8 +260,10 @@ function setUp(panel) {
 
   /** What Python found wrong in the settings, in place of the model's size and time it cannot give until fixed. */
   function estimateFound(error) {
-    estimate.textContent = `${labelOf(error.field)}: ${error.message.replace(/\.$/, "")}. Fix it, and Python gives the model's size and ` +
-      "time.";
+    steady(() => {
+      estimate.textContent = `${labelOf(error.field)}: ${error.message.replace(/\.$/, "")}. Fix it, and Python gives the ` +
+        "model's size and time.";
+    });
   }
 
   /** The runtime, loaded in the background for the checks: no button waits for it (a Run pressed meanwhile waits
@@ -348,6 +382,10 @@ function setUp(panel) {
   }
 
   function showHorizon() {
+    steady(showHorizonNow);
+  }
+
+  function showHorizonNow() {
     const at = run.atHorizon;
     horizon.hidden = !at;
     for (const b of trainButtons) if (at) b.disabled = true;
@@ -370,23 +408,27 @@ function setUp(panel) {
     transcript.textContent = "";
     unshown = "";
     rate.textContent = "";
-    horizon.hidden = true;
+    steady(() => { horizon.hidden = true; });
     curves.replaceChildren();
   });
   run.addEventListener("plan", (e) => { plan = e.detail; showEstimate(plan); showReport(plan.dataset_report); });
   /** microgpt.dataset_report, beside the documents: what they will do to the model, before and during a run. */
   function showReport(found) {
     const box = $('[data-live="dataset-report"]');
-    if (!found) { box.replaceChildren(); return; }
-    const head = Object.assign(document.createElement("p"), { textContent: `The documents: ${found.summary}.` });
-    const notes = document.createElement("ul");
-    for (const note of found.notes) notes.append(Object.assign(document.createElement("li"), { textContent: note }));
-    box.replaceChildren(head, ...(found.notes.length ? [notes] : []));
+    steady(() => {
+      if (!found) { box.replaceChildren(); return; }
+      const head = Object.assign(document.createElement("p"), { textContent: `The documents: ${found.summary}.` });
+      const notes = document.createElement("ul");
+      for (const note of found.notes) notes.append(Object.assign(document.createElement("li"), { textContent: note }));
+      box.replaceChildren(head, ...(found.notes.length ? [notes] : []));
+    });
   }
 
   run.addEventListener("started", ({ detail }) => {
     showReport(detail.dataset_report);
-    docsInfo.textContent = `The first after the shuffle: ${detail.preview.join(", ")}`; // the counts: the report
+    steady(() => { // the counts are in the report
+      docsInfo.textContent = `The first after the shuffle: ${detail.preview.join(", ")}`;
+    });
   });
   run.addEventListener("step", () => {
     drawSoon();
@@ -438,7 +480,7 @@ function setUp(panel) {
     else if (action === "reset") {
       work = async () => {
         await run.reset();
-        docsInfo.textContent = "";
+        steady(() => { docsInfo.textContent = ""; });
         say("Reset: the run is forgotten. Change the settings and run again.");
         replan();
       };
@@ -449,6 +491,7 @@ function setUp(panel) {
       button.after(stopButton);
       stopButton.parentElement.append(leaving);
     }
+    pressedRow = button.parentElement;
     if (action !== "resume") resumeHome.before(resumeButton);
     run.act(work).then(rememberSpeed);
   }

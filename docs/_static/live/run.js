@@ -231,7 +231,8 @@ class LiveRun extends EventTarget {
         store.tabKey(true), this.saveMeta());
       this.pending = null;
       Object.assign(this.status, { step: result.step, num_steps: result.num_steps });
-      for (const s of result.steps) { this.history.push([s.loss, s.learning_rate]); this.stamps.push(performance.now()); }
+      const now = performance.now(); // one stamp for the call's steps, which came back together
+      for (const s of result.steps) { this.history.push([s.loss, s.learning_rate]); this.stamps.push(now); }
       if (result.unsaved) this.unsaved(result.unsaved);
       this.print(result.lines);
       this.emit("step", this.status);
