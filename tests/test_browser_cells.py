@@ -129,6 +129,8 @@ def test_edit_error_restore_stop_and_reset(tokenizer_page):
     assert second.get_attribute("data-live-state") == "stopped"
     stopped = output(second)
     assert stopped.startswith("first\n") and "the names the cells of this page defined are gone" in stopped
+    note = second.locator(".mg-cell-stopped pre")  # a sentence, which wraps in its box: no sideways scroll to read it
+    assert note.evaluate("el => el.scrollWidth <= el.clientWidth + 1 && el.getClientRects().length === 1")
     second.get_by_role("textbox").fill("print(tokenizer)")
     second.get_by_role("button", name="Run cell", exact=True).click()  # cell 1 has not run in the new namespace
     second.get_by_role("button", name="Run the earlier cells first").click()
