@@ -313,9 +313,15 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path):
     expected = cli(capsys, names_path, "--steps", "30", "--samples", "0", *SMALL_ARGS)
     shown = bar.locator('[data-live="transcript"]').text_content()
     assert shown == expected.split("\n\n--- inference")[0] + "\n"
-    page.page.goto(page.page.url.replace("sections/model.html", "live.html"))
+    trained_on = page.page.evaluate("""() => { const h1 = document.querySelector('h1').cloneNode(true);
+      h1.querySelector('.headerlink')?.remove(); return h1.textContent.trim(); }""")
+    page.page.goto(page.page.url.replace("sections/model.html", "sections/tokenizer.html"))  # only shows the run
+    page.page.wait_for_function("document.querySelector('.mg-live-bar')?.dataset.liveState === 'done'",
+                                timeout=LOAD_TIMEOUT)
+    page.page.goto(page.page.url.replace("sections/tokenizer.html", "live.html"))
     page.wait("done")
     assert page.transcript() == shown
+    assert f"restored from “{trained_on}”: step 30 of 30" in page.status()  # where it was trained, not last shown
     page.press("Reset")
     page.wait("idle")
     page.page.goto(page.page.url.replace("live.html", "sections/model.html"))  # bar.js has decided by "load"

@@ -37,6 +37,7 @@ class LiveRun extends EventTarget {
     this.stopRequested = false;
     this.stopping = null; // {at, killed} while a Stop is carried out
     this.stamps = [];
+    this.from = null; // {page, title} where the run restored here last changed; null: on this page
     this.current = Promise.resolve(); // actions run one after another
     this.rt.addEventListener("terminated", () => this.recover());
     // a reader may leave at any moment: the run is saved after every step, and once more when the tab is hidden
@@ -90,6 +91,7 @@ class LiveRun extends EventTarget {
     this.emit("reset");
     this.print(result.lines);
     if (result.sampling) this.pending = { sampling: true };
+    if (why !== "restart") this.from = result.saved && { page: result.saved.page, title: result.saved.title };
     const where = result.saved?.page === location.pathname ? "this page" : `“${result.saved?.title ?? "another page"}”`;
     result.message = why === "restart" ? `Restored your run at step ${result.step} of ${result.num_steps}.`
       : `Your run, restored from ${where}: step ${result.step} of ${result.num_steps}.`;
@@ -151,6 +153,7 @@ class LiveRun extends EventTarget {
     if (plan.level === "warn" && !confirmed) throw new ConfirmNeeded(plan);
     this.setPhase(`Setting up the model with ${plan.num_params.toLocaleString("en")} parameters…`);
     const result = await this.rt.call("live.start", args, files?.bytes);
+    this.from = null; // a new run, made here
     this.status = { step: result.step, num_steps: result.num_steps, vocab_size: result.vocab_size };
     this.history = [];
     this.lines = [];
@@ -207,12 +210,14 @@ class LiveRun extends EventTarget {
     }
   }
 
-  /** What a save records besides the run, for the restore's message. */
-  saveMeta() { return { page: location.pathname, title: pageTitle(), step: this.status.step }; }
+  /** What a save records besides the run, for the restore's message: the page where the run last changed (a
+   *  page that only showed it is not where it came from). */
+  saveMeta() { return { page: location.pathname, title: pageTitle(), ...this.from, step: this.status.step }; }
 
   unsaved(why) { this.emit("notice", `Your run is not carried to other pages: ${why}`); }
 
   async train(steps, thenSample) {
+    this.from = null; // trained here
     this.setState("running");
     this.stamps.length = 0; // the rate is this press's: time paused or spent reading before it is not training
     let left = steps;
@@ -252,6 +257,7 @@ class LiveRun extends EventTarget {
   }
 
   async sample(temperature) {
+    this.from = null; // sampled here
     this.setState("running");
     this.setPhase("Sampling names…");
     const head = temperature === null ? await this.rt.call("live.start_sampling")
@@ -279,6 +285,7 @@ class LiveRun extends EventTarget {
   }
 
   async extend() {
+    this.from = null;
     this.setPhase("Extending the horizon…");
     Object.assign(this.status, await this.rt.call("live.extend", [2 * this.status.num_steps]));
     this.emit("step", this.status);
@@ -288,6 +295,7 @@ class LiveRun extends EventTarget {
     if (this.rt.loaded) await this.rt.call("live.reset");
     try { await store.forget(); } catch { /* nothing was stored */ }
     this.status = null; this.history = []; this.lines = []; this.pending = null; this.stamps.length = 0;
+    this.from = null;
     this.emit("reset");
   }
 
