@@ -51,7 +51,8 @@ function setUp(panel) {
   /** Much of the panel sits above its buttons and changes while an action runs: the status, the progress bar, the
    *  documents' lines (a second after Run), the horizon, the settings' lock. Each change goes through here, and the
    *  page scrolls by what it added or took away above the row of the button pressed (the training row when none
-   *  is), so that row stays where the reader aims: Stop, which appears beside the button pressed, or Train next. */
+   *  is), so that row stays where the reader aims: Stop, which appears beside the button pressed, or Train next;
+   *  and what the reader reads below it stays too. A reader above the row, which is below the window, reads on. */
   const buttonsRow = $('button[data-action="run"]').parentElement;
   let pressedRow = null;
   function steady(change) {
@@ -59,7 +60,7 @@ function setUp(panel) {
     const before = row.getBoundingClientRect().top;
     change();
     const moved = row.getBoundingClientRect().top - before;
-    if (moved) window.scrollBy({ top: moved, behavior: "instant" });
+    if (moved && before < innerHeight) window.scrollBy({ top: moved, behavior: "instant" });
   }
 
   function showState(state) {
