@@ -189,6 +189,21 @@ def test_the_buttons_hold_still_while_a_run_starts_and_ends(live, device):
     assert page.page.locator('[data-live="dataset-report"]').text_content()
     moved = [round(top - before, 1) for top in page.page.evaluate("rowAt")]
     assert max(map(abs, moved)) < 1, moved  # a scroll lands on whole pixels: what is left under one is no move
+    # the run over, Stop's place beside Run stays empty: a press aimed at Stop a moment late lands on no button
+    assert page.page.evaluate("""() => { const stop = document.querySelector('.mg-live button[data-action=stop]');
+      const box = stop.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+      return stop.previousElementSibling.dataset.action === 'run' && box.width > 0 && !hit.closest('button'); }""")
+
+
+def test_the_rate_counts_the_steps_in_its_time(live):
+    """The steps of one call come back together, with one stamp: the rate is the steps after the first call's,
+    over the time since it (three calls of two steps, a second apart: 4 steps in 2 s)."""
+    page = live(webgl=False)
+    rate = page.page.evaluate("""async () => { const run = (await import('./_static/live/run.js')).liveRun();
+      run.stamps = [0, 0, 1000, 1000, 2000, 2000]; const rate = run.stepsPerSecond(); run.stamps = [5, 5];
+      return [rate, run.stepsPerSecond()]; }""")
+    assert rate == [2, None]
 
 
 def test_a_bad_setting_and_bad_documents_each_get_one_message(live):

@@ -72,9 +72,9 @@ async function setUp() {
     const busy = state === "loading" || state === "running";
     if (busy) notice = null;
     for (const b of buttons) b.disabled = busy;
-    stopButton.hidden = !busy;
+    if (busy) stopButton.hidden = false;
+    stopButton.classList.toggle("mg-live-spent", !busy); // its place kept until the next press (live.js says why)
     stopButton.disabled = false;
-    if (!busy) bar.querySelector(".mg-live-bar-controls").append(stopButton);
     showHorizon();
     show();
   });

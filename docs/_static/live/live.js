@@ -31,7 +31,6 @@ function setUp(panel) {
   const temperature = $("#mg-live-generate-temperature");
   const upload = form.elements.upload;
   const stopButton = $('button[data-action="stop"]');
-  const stopHome = stopButton.parentElement;
   const resumeButton = $('button[data-action="resume"]');
   const resumeHome = resumeButton.nextElementSibling; // Resume's place among the training controls
   const leaving = $('[data-live="leaving"]'); // what leaving the page does to a run: said while it trains
@@ -80,12 +79,14 @@ function setUp(panel) {
       else if (action === "preset") button.disabled = busy || run.exists;
       else button.disabled = busy;
     }
-    stopButton.hidden = !busy;
+    // Once an action ends, Stop keeps its place as an empty space until the next press moves it: a press aimed at
+    // it a moment too late lands on nothing, not on the button that would otherwise slide under it
+    if (busy) stopButton.hidden = false;
+    stopButton.classList.toggle("mg-live-spent", !busy);
     leaving.hidden = !busy;
     if (state === "paused" && stoppedAway && canResume()) stopButton.before(resumeButton);
     else if (state !== "paused" && !busy) resumeHome.before(resumeButton);
     if (!busy) stoppedAway = false;
-    if (!busy) stopHome.append(stopButton);
     for (const field of form.querySelectorAll(".mg-live-settings input, .mg-live-docs textarea")) {
       field.readOnly = run.exists || busy; // settings belong to the run: Reset to change them
     }

@@ -299,12 +299,12 @@ class LiveRun extends EventTarget {
     this.emit("reset");
   }
 
-  /** Over the last 20 steps of this press; null until they span some time (the steps of one call share its
-   *  stamp: the first call alone would say "Infinity steps/s"). */
+  /** Over the last 20 steps of this press: the steps trained since the first of their calls came back, over the
+   *  time since (the steps of one call share its stamp); null until two calls have come back. */
   stepsPerSecond() {
     const recent = this.stamps.slice(-20);
-    const seconds = (recent[recent.length - 1] - recent[0]) / 1000; // NaN without steps, 0 with one
-    return seconds > 0 ? (recent.length - 1) / seconds : null;
+    const seconds = (recent[recent.length - 1] - recent[0]) / 1000; // NaN without steps, 0 within one call
+    return seconds > 0 ? recent.filter((t) => t > recent[0]).length / seconds : null;
   }
 }
 
