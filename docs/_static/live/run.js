@@ -285,7 +285,7 @@ class LiveRun extends EventTarget {
   }
 
   async extend() {
-    this.from = null;
+    this.from = null; // extended here
     this.setPhase("Extending the horizon…");
     Object.assign(this.status, await this.rt.call("live.extend", [2 * this.status.num_steps]));
     this.emit("step", this.status);

@@ -35,7 +35,7 @@ async function load({ base, runtime }) {
     fetch(url(runtime.names)).then(ok).then((r) => r.arrayBuffer()),
   ]);
   loaded += runtime.files[runtime.pyodide + "pyodide.asm.mjs"] ?? 0; // imported as a module, not fetched
-  if (!snapshot) loaded += runtime.files[runtime.snapshot] ?? 0; // not needed here: the total is all there is
+  if (!snapshot) loaded += runtime.files[runtime.snapshot] ?? 0; // not fetched here: the progress still ends full
   self.postMessage({ type: "progress", loaded: Math.min(loaded, runtime.total_bytes), total: runtime.total_bytes,
     active: 0 });
   pyodide.unpackArchive(new Uint8Array(wheel), "wheel");
