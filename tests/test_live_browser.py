@@ -7,6 +7,7 @@ where the page's scenes follow it; the form's messages without WebGL, where noth
 """
 
 import pytest
+from test_browser import TO_CENTER
 
 from microgpt import limits
 from microgpt.cli import main
@@ -178,7 +179,7 @@ def test_the_buttons_hold_still_while_a_run_starts_and_ends(live, device):
     page = live(webgl=False, device=device)
     page.fill(steps=20, samples=1, **SMALL)
     row = page.page.locator('.mg-live-controls:has(button[data-action="run"])')
-    row.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+    row.evaluate(TO_CENTER)
     page.page.evaluate("""row => { window.rowAt = []; new MutationObserver(() => rowAt.push(
         row.getBoundingClientRect().top)).observe(document.querySelector('.mg-live'),
         {childList: true, subtree: true, attributes: true, characterData: true}); }""", row.element_handle())
@@ -328,8 +329,7 @@ def test_the_run_follows_the_reader_to_another_page(live, capsys, names_path):
     expected = cli(capsys, names_path, "--steps", "30", "--samples", "0", *SMALL_ARGS)
     shown = bar.locator('[data-live="transcript"]').text_content()
     assert shown == expected.split("\n\n--- inference")[0] + "\n"
-    trained_on = page.page.evaluate("""() => { const h1 = document.querySelector('h1').cloneNode(true);
-      h1.querySelector('.headerlink')?.remove(); return h1.textContent.trim(); }""")
+    trained_on = page.page.evaluate("async () => (await import('../_static/live/run.js')).pageTitle()")
     page.page.goto(page.page.url.replace("sections/model.html", "sections/tokenizer.html"))  # only shows the run
     page.page.wait_for_function("document.querySelector('.mg-live-bar')?.dataset.liveState === 'done'",
                                 timeout=LOAD_TIMEOUT)

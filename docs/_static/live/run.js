@@ -18,7 +18,7 @@ export class ConfirmNeeded extends PageError {
 }
 
 /** The page's own title (its h1 without the theme's link mark), for "restored from …". */
-function pageTitle() {
+export function pageTitle() {
   const h1 = document.querySelector("h1")?.cloneNode(true);
   h1?.querySelector(".headerlink")?.remove();
   return h1?.textContent.trim() || document.title;
@@ -91,7 +91,7 @@ class LiveRun extends EventTarget {
     this.emit("reset");
     this.print(result.lines);
     if (result.sampling) this.pending = { sampling: true };
-    if (why !== "restart") this.from = result.saved && { page: result.saved.page, title: result.saved.title };
+    this.from = result.saved && { page: result.saved.page, title: result.saved.title }; // changed there, not here
     const where = result.saved?.page === location.pathname ? "this page" : `“${result.saved?.title ?? "another page"}”`;
     result.message = why === "restart" ? `Restored your run at step ${result.step} of ${result.num_steps}.`
       : `Your run, restored from ${where}: step ${result.step} of ${result.num_steps}.`;
@@ -153,7 +153,6 @@ class LiveRun extends EventTarget {
     if (plan.level === "warn" && !confirmed) throw new ConfirmNeeded(plan);
     this.setPhase(`Setting up the model with ${plan.num_params.toLocaleString("en")} parameters…`);
     const result = await this.rt.call("live.start", args, files?.bytes);
-    this.from = null; // a new run, made here
     this.status = { step: result.step, num_steps: result.num_steps, vocab_size: result.vocab_size };
     this.history = [];
     this.lines = [];
@@ -173,6 +172,7 @@ class LiveRun extends EventTarget {
   }
 
   async perform(work) {
+    this.from = null; // every action changes the run here, but a restore, which says where it last changed
     this.stopRequested = false;
     this.emit("error", null);
     this.setState("running"); // every view shows an action under way (its phase says which), until it ends
@@ -217,7 +217,6 @@ class LiveRun extends EventTarget {
   unsaved(why) { this.emit("notice", `Your run is not carried to other pages: ${why}`); }
 
   async train(steps, thenSample) {
-    this.from = null; // trained here
     this.setState("running");
     this.stamps.length = 0; // the rate is this press's: time paused or spent reading before it is not training
     let left = steps;
@@ -257,7 +256,6 @@ class LiveRun extends EventTarget {
   }
 
   async sample(temperature) {
-    this.from = null; // sampled here
     this.setState("running");
     this.setPhase("Sampling names…");
     const head = temperature === null ? await this.rt.call("live.start_sampling")
@@ -285,7 +283,6 @@ class LiveRun extends EventTarget {
   }
 
   async extend() {
-    this.from = null; // extended here
     this.setPhase("Extending the horizon…");
     Object.assign(this.status, await this.rt.call("live.extend", [2 * this.status.num_steps]));
     this.emit("step", this.status);
@@ -295,7 +292,6 @@ class LiveRun extends EventTarget {
     if (this.rt.loaded) await this.rt.call("live.reset");
     try { await store.forget(); } catch { /* nothing was stored */ }
     this.status = null; this.history = []; this.lines = []; this.pending = null; this.stamps.length = 0;
-    this.from = null;
     this.emit("reset");
   }
 

@@ -247,22 +247,29 @@ horizon.</figcaption>
     raise nodes.SkipNode
 
 
+def run_step(command: list[str], failure: str, **kwargs) -> str:
+    """The stdout of a step of the build; if it fails, a ConfigError: `failure`, then the step's last line."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=True, **kwargs).stdout
+    except subprocess.CalledProcessError as e:
+        raise ConfigError(f"{failure}: {((e.stderr or e.stdout).strip().splitlines() or ['no output'])[-1]}") from None
+
+
+def by_digest(made: Path, dest: Path, prefix: str) -> Path:
+    """`made`, copied into dest/<prefix>-<its sha256, 16 hex digits>/: new bytes, a new URL, never a stale cache."""
+    target = dest / f"{prefix}-{hashlib.sha256(made.read_bytes()).hexdigest()[:16]}" / made.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(made, target)
+    return target
+
+
 def build_wheel(root: Path, dest: Path) -> Path:
     """The port as a wheel, by the project's own build backend (hatchling), from this source tree."""
     with tempfile.TemporaryDirectory() as tmp:
         code = "import sys, hatchling.build as b; print(b.build_wheel(sys.argv[1]))"
-        try:
-            out = subprocess.run([sys.executable, "-c", code, tmp], cwd=root, capture_output=True, text=True,
-                                 check=True).stdout.strip().splitlines()[-1]
-        except subprocess.CalledProcessError as e:
-            raise ConfigError(f"microgpt_project_root: building the port's wheel in {root} failed: "
-                              f"{((e.stderr or e.stdout).strip().splitlines() or ['no output'])[-1]}") from None
-        wheel = Path(tmp) / out
-        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
-        target = dest / f"wheel-{digest}" / wheel.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(wheel, target)
-        return target
+        out = run_step([sys.executable, "-c", code, tmp], f"microgpt_project_root: building the port's wheel in "
+                       f"{root} failed", cwd=root).strip().splitlines()[-1]
+        return by_digest(Path(tmp) / out, dest, "wheel")
 
 
 def make_memory_snapshot(pyodide: Path, wheel: Path, dest: Path) -> Path:
@@ -275,17 +282,9 @@ def make_memory_snapshot(pyodide: Path, wheel: Path, dest: Path) -> Path:
     script = Path(__file__).with_name("memory_snapshot.mjs")
     with tempfile.TemporaryDirectory() as tmp:
         made = Path(tmp) / "python.snapshot.gz"
-        try:
-            subprocess.run([node, str(script), str(pyodide), str(wheel), str(made)], capture_output=True, text=True,
-                           check=True)
-        except subprocess.CalledProcessError as e:
-            raise ConfigError(f"microgpt_pyodide_dir: making Pyodide's memory snapshot with {pyodide} failed: "
-                              f"{((e.stderr or e.stdout).strip().splitlines() or ['no output'])[-1]}") from None
-        digest = hashlib.sha256(made.read_bytes()).hexdigest()[:16]
-        target = dest / f"snapshot-{digest}" / made.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(made, target)
-        return target
+        run_step([node, str(script), str(pyodide), str(wheel), str(made)],
+                 f"microgpt_pyodide_dir: making Pyodide's memory snapshot with {pyodide} failed")
+        return by_digest(made, dest, "snapshot")
 
 
 def pyodide_dir(app) -> tuple[Path, str]:
